@@ -1,0 +1,392 @@
+import { CancelledError, cancelledError } from './errors.js';
+
+/** What `onCancel` callbacks receive: the reason the token was cancelled with. */
+export type CancelCallback = (reason: unknown) => void;
+
+/** @internal A receiver of cancellation that is not a plain callback (no closure needed). */
+export interface CancelTarget {
+  cancelled(reason: unknown): void;
+}
+
+const INTERNAL: unique symbol = Symbol('CancellationToken.internal') as never;
+const TOKEN_BRAND: unique symbol = Symbol.for('@x/core/CancellationToken') as never;
+
+const NOOP_DISPOSABLE: Disposable = Object.freeze({ [Symbol.dispose]() {} });
+
+/**
+ * One `onCancel` registration: a node of the token's intrusive doubly linked list, so that
+ * disposing it is O(1) whatever the number of registrations.
+ */
+class Registration implements Disposable {
+  prev: Registration | null = null;
+  next: Registration | null = null;
+  owner: CancellationToken | null;
+  readonly callback: CancelCallback | null;
+  readonly target: CancelTarget | null;
+  readonly child: CancellationToken | null;
+
+  constructor(
+    owner: CancellationToken,
+    callback: CancelCallback | null,
+    target: CancelTarget | null,
+    child: CancellationToken | null,
+  ) {
+    this.owner = owner;
+    this.callback = callback;
+    this.target = target;
+    this.child = child;
+  }
+
+  [Symbol.dispose](): void {
+    const owner = this.owner;
+    if (owner !== null) owner[INTERNAL].unlink(this);
+  }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function'
+  );
+}
+
+/** Tokens made from AbortSignals, so that one signal has one token and at most one listener. */
+const fromSignal = new WeakMap<AbortSignal, CancellationToken>();
+
+/**
+ * The state behind a token. Kept off the public surface; `CancellationSource` and the wait
+ * queue reach it through `token[INTERNAL]`.
+ */
+class TokenState {
+  cancelled = false;
+  reason: unknown = undefined;
+  head: Registration | null = null;
+  tail: Registration | null = null;
+  size = 0;
+  /** Never cancelled (`CancellationToken.none`). */
+  readonly never: boolean;
+  /** The AbortSignal this token mirrors, for tokens made by `CancellationToken.from(signal)`. */
+  readonly external: AbortSignal | undefined;
+  /** Our one listener on `external`, attached only while something is registered. */
+  listening = false;
+  /** The lazily created signal of a source's token. */
+  signal: AbortSignal | undefined = undefined;
+  /** This token's link in its parent's list, while it has a live parent. */
+  parentLink: Registration | null = null;
+  readonly token: CancellationToken;
+
+  constructor(token: CancellationToken, never: boolean, external: AbortSignal | undefined) {
+    this.token = token;
+    this.never = never;
+    this.external = external;
+  }
+
+  readonly onAbort = (): void => {
+    const external = this.external as AbortSignal;
+    const errors: unknown[] = [];
+    this.cancel(external.reason, errors);
+    rethrow(errors);
+  };
+
+  /** Syncs with an external signal that aborted while nobody listened. */
+  poll(): boolean {
+    if (this.cancelled) return true;
+    const external = this.external;
+    if (external !== undefined && external.aborted) {
+      const errors: unknown[] = [];
+      this.cancel(external.reason, errors);
+      rethrow(errors);
+      return true;
+    }
+    return false;
+  }
+
+  register(callback: CancelCallback | null, target: CancelTarget | null, child: CancellationToken | null): Registration {
+    const node = new Registration(this.token, callback, target, child);
+    const tail = this.tail;
+    if (tail === null) this.head = node;
+    else {
+      tail.next = node;
+      node.prev = tail;
+    }
+    this.tail = node;
+    if (this.size++ === 0 && this.external !== undefined && !this.listening) {
+      this.listening = true;
+      this.external.addEventListener('abort', this.onAbort);
+    }
+    return node;
+  }
+
+  unlink(node: Registration): void {
+    const { prev, next } = node;
+    if (prev === null) this.head = next;
+    else prev.next = next;
+    if (next === null) this.tail = prev;
+    else next.prev = prev;
+    node.prev = node.next = null;
+    node.owner = null;
+    if (--this.size === 0) this.stopListening();
+  }
+
+  stopListening(): void {
+    if (this.listening) {
+      this.listening = false;
+      (this.external as AbortSignal).removeEventListener('abort', this.onAbort);
+    }
+  }
+
+  /** Cancels this token and its subtree; callback errors are collected into `errors`. */
+  cancel(reason: unknown, errors: unknown[]): void {
+    if (this.cancelled || this.never) return;
+    this.cancelled = true;
+    this.reason = reason;
+    const link = this.parentLink;
+    if (link !== null) {
+      this.parentLink = null;
+      link[Symbol.dispose]();
+    }
+    this.stopListening();
+    // Pop from the front one at a time: a callback may dispose registrations further on.
+    let node: Registration | null;
+    while ((node = this.head) !== null) {
+      const next = node.next;
+      this.head = next;
+      if (next === null) this.tail = null;
+      else next.prev = null;
+      node.next = null;
+      node.owner = null;
+      this.size--;
+      if (node.child !== null) {
+        node.child[INTERNAL].cancel(reason, errors);
+        continue;
+      }
+      try {
+        if (node.target !== null) node.target.cancelled(reason);
+        else (node.callback as CancelCallback)(reason);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  }
+}
+
+function rethrow(errors: unknown[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} cancellation callbacks threw`);
+}
+
+/**
+ * The read side of cancellation: observe whether (and why) work was cancelled.
+ *
+ * Get one from a {@link CancellationSource}, or adapt an `AbortSignal` with
+ * {@link CancellationToken.from}. Every function an x primitive runs for you receives one as
+ * its last argument; pass `token.signal` to `fetch` and Node APIs.
+ *
+ * **Cancellation**: callbacks registered with {@link CancellationToken.onCancel} run
+ * synchronously, in registration order, inside the `cancel()` call (or the signal's `abort`
+ * event). A token made from an AbortSignal keeps at most one listener on it, and only while
+ * something is registered.
+ */
+export class CancellationToken {
+  declare readonly [TOKEN_BRAND]: true;
+  /** @internal */
+  readonly [INTERNAL]: TokenState;
+
+  /** @internal Tokens come from `CancellationSource`, `CancellationToken.from` or `CancellationToken.none`. */
+  constructor(key: typeof INTERNAL, never: boolean, external: AbortSignal | undefined) {
+    if (key !== INTERNAL) {
+      throw new TypeError('CancellationToken cannot be constructed directly: use new CancellationSource().token');
+    }
+    this[INTERNAL] = new TokenState(this, never, external);
+  }
+
+  /** A token that is never cancelled. */
+  static readonly none: CancellationToken = new CancellationToken(INTERNAL, true, undefined);
+
+  /**
+   * Adapts what a caller passed as `signal`: a token is returned unchanged; an `AbortSignal`
+   * always maps to the same token (so it carries at most one listener of ours); `undefined`
+   * gives {@link CancellationToken.none}. A token from another copy of `@x/core` is adapted
+   * through its `signal`.
+   *
+   * **Errors**: `TypeError` when `value` is neither.
+   */
+  static from(value: AbortSignal | CancellationToken | undefined): CancellationToken {
+    if (value instanceof CancellationToken) return value;
+    if (value === undefined) return CancellationToken.none;
+    if (isAbortSignal(value)) {
+      let token = fromSignal.get(value);
+      if (token === undefined) {
+        token = new CancellationToken(INTERNAL, false, value);
+        fromSignal.set(value, token);
+      }
+      return token;
+    }
+    if (CancellationToken.is(value)) return CancellationToken.from((value as CancellationToken).signal);
+    throw new TypeError(
+      `Expected \`signal\` to be an AbortSignal or a CancellationToken, got \`${String(value)}\` (${typeof value})`,
+    );
+  }
+
+  /** True for a `CancellationToken` from any copy of `@x/core`. */
+  static is(value: unknown): value is CancellationToken {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOKEN_BRAND] === true;
+  }
+
+  /** Whether the token has been cancelled. */
+  get isCancelled(): boolean {
+    return this[INTERNAL].poll();
+  }
+
+  /** The reason passed to `cancel()` (or the signal's reason); `undefined` until cancelled. */
+  get reason(): unknown {
+    const state = this[INTERNAL];
+    state.poll();
+    return state.reason;
+  }
+
+  /**
+   * Throws a {@link CancelledError} whose `cause` is the reason, if the token is cancelled.
+   */
+  throwIfCancelled(): void {
+    const state = this[INTERNAL];
+    if (state.poll()) throw cancelledError(state.reason);
+  }
+
+  /**
+   * Runs `callback(reason)` when the token is cancelled — at once if it already is.
+   *
+   * Returns a `Disposable`: disposing it removes the registration in O(1) (a no-op once the
+   * callback has run). Dispose every registration whose wait has ended; `using` does it for you.
+   *
+   * **Errors**: a callback that throws does not stop the others; the error is re-thrown by the
+   * `cancel()` call that ran it (an `AggregateError` when several threw).
+   */
+  onCancel(callback: CancelCallback): Disposable {
+    if (typeof callback !== 'function') {
+      throw new TypeError(`Expected \`callback\` to be a function, got \`${String(callback)}\` (${typeof callback})`);
+    }
+    const state = this[INTERNAL];
+    if (state.never) return NOOP_DISPOSABLE;
+    if (state.poll()) {
+      callback(state.reason);
+      return NOOP_DISPOSABLE;
+    }
+    return state.register(callback, null, null);
+  }
+
+  /**
+   * An `AbortSignal` that aborts (with this token's reason) when the token is cancelled.
+   * Created on first use, once per token; a token made from a signal returns that signal.
+   */
+  get signal(): AbortSignal {
+    const state = this[INTERNAL];
+    if (state.external !== undefined) return state.external;
+    let signal = state.signal;
+    if (signal === undefined) {
+      if (state.cancelled) {
+        signal = AbortSignal.abort(state.reason);
+      } else {
+        const controller = new AbortController();
+        signal = controller.signal;
+        if (!state.never) {
+          state.register((reason) => {
+            controller.abort(reason);
+          }, null, null);
+        }
+      }
+      state.signal = signal;
+    }
+    return signal;
+  }
+}
+Object.defineProperty(CancellationToken.prototype, TOKEN_BRAND, { value: true });
+
+/**
+ * @internal Registers a non-closure receiver (used by the wait queue). Returns `undefined`
+ * when the token can never be cancelled. Does not check whether it is already cancelled.
+ */
+export function registerTarget(token: CancellationToken, target: CancelTarget): Disposable | undefined {
+  const state = token[INTERNAL];
+  if (state.never) return undefined;
+  return state.register(null, target, null);
+}
+
+/**
+ * The write side of cancellation: owns a {@link CancellationToken} and cancels it.
+ *
+ * A source made with a `parent` is cancelled when the parent is (with the parent's reason);
+ * cancelling it never touches the parent. A child of an already-cancelled parent is born
+ * cancelled.
+ *
+ * **Cancellation**: `cancel()` has cancelled the whole subtree — every callback run, every
+ * descendant cancelled — when it returns. Cancelling twice is a no-op: the first reason stays.
+ *
+ * @example
+ * ```ts
+ * using source = new CancellationSource(request.signal);
+ * setTimeout(() => source.cancel(), 1_000).unref();
+ * await fetch(url, { signal: source.token.signal });
+ * ```
+ */
+export class CancellationSource implements Disposable {
+  /** The token this source cancels. */
+  readonly token: CancellationToken;
+
+  constructor(parent?: AbortSignal | CancellationToken) {
+    const token = new CancellationToken(INTERNAL, false, undefined);
+    this.token = token;
+    if (parent === undefined) return;
+    const parentState = CancellationToken.from(parent)[INTERNAL];
+    if (parentState.never) return;
+    const state = token[INTERNAL];
+    if (parentState.poll()) {
+      state.cancelled = true;
+      state.reason = parentState.reason;
+      return;
+    }
+    state.parentLink = parentState.register(null, null, token);
+  }
+
+  /**
+   * Cancels the token and every descendant. `reason` defaults to a new {@link CancelledError}.
+   *
+   * **Errors**: after every callback has run, re-throws what callbacks threw (one error as
+   * is, several as an `AggregateError`).
+   */
+  cancel(reason?: unknown): void {
+    const errors: unknown[] = [];
+    this.token[INTERNAL].cancel(reason === undefined ? new CancelledError() : reason, errors);
+    rethrow(errors);
+  }
+
+  /** Detaches from the parent (the token is not cancelled). Idempotent. */
+  [Symbol.dispose](): void {
+    const state = this.token[INTERNAL];
+    const link = state.parentLink;
+    if (link !== null) {
+      state.parentLink = null;
+      link[Symbol.dispose]();
+    }
+  }
+}
+
+/** @internal How many registrations a token holds (for leak tests). */
+export function registrationCount(token: CancellationToken): number {
+  return token[INTERNAL].size;
+}
+
+/** True if `signal` (a token or an AbortSignal) is already cancelled. Cheap: no token is created. */
+export function isAborted(signal: AbortSignal | CancellationToken | undefined): boolean {
+  if (signal === undefined) return false;
+  if (signal instanceof CancellationToken) return signal.isCancelled;
+  if (isAbortSignal(signal)) return signal.aborted;
+  return CancellationToken.from(signal).isCancelled;
+}
+
+/** The reason of an already-cancelled token or AbortSignal. */
+export function abortReason(signal: AbortSignal | CancellationToken): unknown {
+  return signal instanceof CancellationToken ? signal.reason : CancellationToken.from(signal).reason;
+}

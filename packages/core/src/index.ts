@@ -1,0 +1,18 @@
+export {
+  CancellationSource,
+  CancellationToken,
+  isAborted,
+  abortReason,
+  type CancelCallback,
+} from './cancellation.js';
+export {
+  BubbleUp,
+  CancelledError,
+  TimeoutError,
+  isCancellation,
+  isBubbleUp,
+  cancelledError,
+} from './errors.js';
+export { WaitQueue, type WaitOptions, type WaitQueueHooks } from './wait-queue.js';
+export { captureAsyncContext, type AsyncContextSnapshot } from './async-context.js';
+export { assertInteger, assertNumber, assertFunction, describeValue } from './validate.js';

@@ -1,0 +1,15 @@
+import { defineProject } from 'vitest/config';
+
+// Type tests (`expectTypeOf`, `@ts-expect-error`) of every package, checked by tsc in one pass.
+export default defineProject({
+  test: {
+    name: 'types',
+    include: [],
+    typecheck: {
+      enabled: true,
+      only: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.json',
+    },
+  },
+});
