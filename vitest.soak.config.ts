@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 // Leak soaks: each file in its own forked process with `--expose-gc`, so heap growth can be
 // measured after a forced collection without other tests' garbage in the way.
 export default defineConfig({
-  resolve: { conditions: ['@x/source'] },
+  resolve: { conditions: ['@x/source', 'module', 'node', 'development|production'] },
+    ssr: { resolve: { conditions: ['@x/source', 'module', 'node', 'development|production'] } },
   test: {
     name: 'soak',
     include: ['packages/*/test/**/*.soak.ts'],

@@ -59,9 +59,12 @@ const fromSignal = new WeakMap<AbortSignal, CancellationToken>();
  * The state behind a token. Kept off the public surface; `CancellationSource` and the wait
  * queue reach it through `token[INTERNAL]`.
  */
+/** Stands for "a new CancelledError", made only when somebody looks (an Error's stack costs µs). */
+const DEFAULT_REASON: unique symbol = Symbol('default reason') as never;
+
 class TokenState {
   cancelled = false;
-  reason: unknown = undefined;
+  #reason: unknown = undefined;
   head: Registration | null = null;
   tail: Registration | null = null;
   size = 0;
@@ -83,12 +86,25 @@ class TokenState {
     this.external = external;
   }
 
-  readonly onAbort = (): void => {
-    const external = this.external as AbortSignal;
-    const errors: unknown[] = [];
-    this.cancel(external.reason, errors);
-    rethrow(errors);
-  };
+  /** The listener on `external`, made the first time one is needed. */
+  #onAbort: (() => void) | undefined = undefined;
+
+  get onAbort(): () => void {
+    return (this.#onAbort ??= () => {
+      const errors: unknown[] = [];
+      this.cancel((this.external as AbortSignal).reason, errors);
+      rethrow(errors);
+    });
+  }
+
+  get reason(): unknown {
+    if (this.#reason === DEFAULT_REASON) this.#reason = new CancelledError();
+    return this.#reason;
+  }
+
+  set reason(value: unknown) {
+    this.#reason = value;
+  }
 
   /** Syncs with an external signal that aborted while nobody listened. */
   poll(): boolean {
@@ -141,13 +157,15 @@ class TokenState {
   cancel(reason: unknown, errors: unknown[]): void {
     if (this.cancelled || this.never) return;
     this.cancelled = true;
-    this.reason = reason;
+    this.#reason = reason;
     const link = this.parentLink;
     if (link !== null) {
       this.parentLink = null;
       link[Symbol.dispose]();
     }
     this.stopListening();
+    // Every callback and descendant sees the same reason object.
+    if (this.head !== null) reason = this.reason;
     // Pop from the front one at a time: a callback may dispose registrations further on.
     let node: Registration | null;
     while ((node = this.head) !== null) {
@@ -358,7 +376,7 @@ export class CancellationSource implements Disposable {
    */
   cancel(reason?: unknown): void {
     const errors: unknown[] = [];
-    this.token[INTERNAL].cancel(reason === undefined ? new CancelledError() : reason, errors);
+    this.token[INTERNAL].cancel(reason === undefined ? DEFAULT_REASON : reason, errors);
     rethrow(errors);
   }
 
