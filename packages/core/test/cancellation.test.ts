@@ -72,9 +72,9 @@ describe('CancellationSource', () => {
   it('lets a callback dispose a later registration during cancel', () => {
     const source = new CancellationSource();
     const later = vi.fn();
-    let registration: Disposable | undefined;
-    source.token.onCancel(() => registration?.[Symbol.dispose]());
-    registration = source.token.onCancel(later);
+    const registrations: Disposable[] = [];
+    source.token.onCancel(() => registrations[0]?.[Symbol.dispose]());
+    registrations.push(source.token.onCancel(later));
     source.cancel();
     expect(later).not.toHaveBeenCalled();
   });

@@ -73,7 +73,7 @@ describe('WaitQueue races', () => {
           if (abort) void s.schedule(Promise.resolve(), `abort ${i}`).then(() => controllers[i]!.abort());
         });
         for (let i = 0; i < aborts.length; i++) void s.schedule(Promise.resolve(), `wake ${i}`).then(() => queue.wake());
-        await s.waitAll();
+        await s.waitIdle();
         while (!queue.isEmpty) queue.wake();
         const settled = await Promise.all(results);
         expect(settled.filter((r) => r === 'woken').length + settled.filter((r) => r === 'cancelled').length).toBe(
