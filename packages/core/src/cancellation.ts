@@ -8,8 +8,11 @@ export interface CancelTarget {
   cancelled(reason: unknown): void;
 }
 
-const INTERNAL: unique symbol = Symbol('CancellationToken.internal') as never;
+const CONSTRUCT: unique symbol = Symbol('CancellationToken.construct') as never;
 const TOKEN_BRAND: unique symbol = Symbol.for('@x/core/CancellationToken') as never;
+
+/** Stands for "a new CancelledError", made only when somebody looks (an Error's stack costs µs). */
+const DEFAULT_REASON: unique symbol = Symbol('default reason') as never;
 
 const NOOP_DISPOSABLE: Disposable = Object.freeze({ [Symbol.dispose]() {} });
 
@@ -39,7 +42,7 @@ class Registration implements Disposable {
 
   [Symbol.dispose](): void {
     const owner = this.owner;
-    if (owner !== null) owner[INTERNAL].unlink(this);
+    if (owner !== null) owner._unlink(this);
   }
 }
 
@@ -54,141 +57,6 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 
 /** Tokens made from AbortSignals, so that one signal has one token and at most one listener. */
 const fromSignal = new WeakMap<AbortSignal, CancellationToken>();
-
-/**
- * The state behind a token. Kept off the public surface; `CancellationSource` and the wait
- * queue reach it through `token[INTERNAL]`.
- */
-/** Stands for "a new CancelledError", made only when somebody looks (an Error's stack costs µs). */
-const DEFAULT_REASON: unique symbol = Symbol('default reason') as never;
-
-class TokenState {
-  cancelled = false;
-  #reason: unknown = undefined;
-  head: Registration | null = null;
-  tail: Registration | null = null;
-  size = 0;
-  /** Never cancelled (`CancellationToken.none`). */
-  readonly never: boolean;
-  /** The AbortSignal this token mirrors, for tokens made by `CancellationToken.from(signal)`. */
-  readonly external: AbortSignal | undefined;
-  /** Our one listener on `external`, attached only while something is registered. */
-  listening = false;
-  /** The lazily created signal of a source's token. */
-  signal: AbortSignal | undefined = undefined;
-  /** This token's link in its parent's list, while it has a live parent. */
-  parentLink: Registration | null = null;
-  readonly token: CancellationToken;
-
-  constructor(token: CancellationToken, never: boolean, external: AbortSignal | undefined) {
-    this.token = token;
-    this.never = never;
-    this.external = external;
-  }
-
-  /** The listener on `external`, made the first time one is needed. */
-  #onAbort: (() => void) | undefined = undefined;
-
-  get onAbort(): () => void {
-    return (this.#onAbort ??= () => {
-      const errors: unknown[] = [];
-      this.cancel((this.external as AbortSignal).reason, errors);
-      rethrow(errors);
-    });
-  }
-
-  get reason(): unknown {
-    if (this.#reason === DEFAULT_REASON) this.#reason = new CancelledError();
-    return this.#reason;
-  }
-
-  set reason(value: unknown) {
-    this.#reason = value;
-  }
-
-  /** Syncs with an external signal that aborted while nobody listened. */
-  poll(): boolean {
-    if (this.cancelled) return true;
-    const external = this.external;
-    if (external !== undefined && external.aborted) {
-      const errors: unknown[] = [];
-      this.cancel(external.reason, errors);
-      rethrow(errors);
-      return true;
-    }
-    return false;
-  }
-
-  register(callback: CancelCallback | null, target: CancelTarget | null, child: CancellationToken | null): Registration {
-    const node = new Registration(this.token, callback, target, child);
-    const tail = this.tail;
-    if (tail === null) this.head = node;
-    else {
-      tail.next = node;
-      node.prev = tail;
-    }
-    this.tail = node;
-    if (this.size++ === 0 && this.external !== undefined && !this.listening) {
-      this.listening = true;
-      this.external.addEventListener('abort', this.onAbort);
-    }
-    return node;
-  }
-
-  unlink(node: Registration): void {
-    const { prev, next } = node;
-    if (prev === null) this.head = next;
-    else prev.next = next;
-    if (next === null) this.tail = prev;
-    else next.prev = prev;
-    node.prev = node.next = null;
-    node.owner = null;
-    if (--this.size === 0) this.stopListening();
-  }
-
-  stopListening(): void {
-    if (this.listening) {
-      this.listening = false;
-      (this.external as AbortSignal).removeEventListener('abort', this.onAbort);
-    }
-  }
-
-  /** Cancels this token and its subtree; callback errors are collected into `errors`. */
-  cancel(reason: unknown, errors: unknown[]): void {
-    if (this.cancelled || this.never) return;
-    this.cancelled = true;
-    this.#reason = reason;
-    const link = this.parentLink;
-    if (link !== null) {
-      this.parentLink = null;
-      link[Symbol.dispose]();
-    }
-    this.stopListening();
-    // Every callback and descendant sees the same reason object.
-    if (this.head !== null) reason = this.reason;
-    // Pop from the front one at a time: a callback may dispose registrations further on.
-    let node: Registration | null;
-    while ((node = this.head) !== null) {
-      const next = node.next;
-      this.head = next;
-      if (next === null) this.tail = null;
-      else next.prev = null;
-      node.next = null;
-      node.owner = null;
-      this.size--;
-      if (node.child !== null) {
-        node.child[INTERNAL].cancel(reason, errors);
-        continue;
-      }
-      try {
-        if (node.target !== null) node.target.cancelled(reason);
-        else (node.callback as CancelCallback)(reason);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  }
-}
 
 function rethrow(errors: unknown[]): void {
   if (errors.length === 1) throw errors[0];
@@ -209,19 +77,35 @@ function rethrow(errors: unknown[]): void {
  */
 export class CancellationToken {
   declare readonly [TOKEN_BRAND]: true;
-  /** @internal */
-  readonly [INTERNAL]: TokenState;
 
-  /** @internal Tokens come from `CancellationSource`, `CancellationToken.from` or `CancellationToken.none`. */
-  constructor(key: typeof INTERNAL, never: boolean, external: AbortSignal | undefined) {
-    if (key !== INTERNAL) {
+  /** @internal */ _cancelled = false;
+  /** @internal */ _reason: unknown = undefined;
+  /** @internal */ _head: Registration | null = null;
+  /** @internal */ _tail: Registration | null = null;
+  /** @internal */ _size = 0;
+  /** @internal Never cancelled (`CancellationToken.none`). */
+  readonly _never: boolean;
+  /** @internal The AbortSignal this token mirrors (tokens made by `from(signal)`). */
+  readonly _external: AbortSignal | undefined;
+  /** @internal Our one listener on `_external`, made on first need, attached only while something is registered. */
+  _onAbort: (() => void) | undefined = undefined;
+  /** @internal */ _listening = false;
+  /** @internal The lazily created signal of a source's token. */
+  _signal: AbortSignal | undefined = undefined;
+  /** @internal This token's link in its parent's list, while it has a live parent. */
+  _parentLink: Registration | null = null;
+
+  /** Not for direct use (the key is private): tokens come from `CancellationSource`, `CancellationToken.from` or `CancellationToken.none`. */
+  constructor(key: typeof CONSTRUCT, never: boolean, external: AbortSignal | undefined) {
+    if (key !== CONSTRUCT) {
       throw new TypeError('CancellationToken cannot be constructed directly: use new CancellationSource().token');
     }
-    this[INTERNAL] = new TokenState(this, never, external);
+    this._never = never;
+    this._external = external;
   }
 
   /** A token that is never cancelled. */
-  static readonly none: CancellationToken = new CancellationToken(INTERNAL, true, undefined);
+  static readonly none: CancellationToken = new CancellationToken(CONSTRUCT, true, undefined);
 
   /**
    * Adapts what a caller passed as `signal`: a token is returned unchanged; an `AbortSignal`
@@ -237,7 +121,7 @@ export class CancellationToken {
     if (isAbortSignal(value)) {
       let token = fromSignal.get(value);
       if (token === undefined) {
-        token = new CancellationToken(INTERNAL, false, value);
+        token = new CancellationToken(CONSTRUCT, false, value);
         fromSignal.set(value, token);
       }
       return token;
@@ -255,22 +139,21 @@ export class CancellationToken {
 
   /** Whether the token has been cancelled. */
   get isCancelled(): boolean {
-    return this[INTERNAL].poll();
+    return this._cancelled || this._poll();
   }
 
   /** The reason passed to `cancel()` (or the signal's reason); `undefined` until cancelled. */
   get reason(): unknown {
-    const state = this[INTERNAL];
-    state.poll();
-    return state.reason;
+    if (!this._cancelled) this._poll();
+    if (this._reason === DEFAULT_REASON) this._reason = new CancelledError();
+    return this._reason;
   }
 
   /**
    * Throws a {@link CancelledError} whose `cause` is the reason, if the token is cancelled.
    */
   throwIfCancelled(): void {
-    const state = this[INTERNAL];
-    if (state.poll()) throw cancelledError(state.reason);
+    if (this.isCancelled) throw cancelledError(this.reason);
   }
 
   /**
@@ -286,13 +169,12 @@ export class CancellationToken {
     if (typeof callback !== 'function') {
       throw new TypeError(`Expected \`callback\` to be a function, got \`${String(callback)}\` (${typeof callback})`);
     }
-    const state = this[INTERNAL];
-    if (state.never) return NOOP_DISPOSABLE;
-    if (state.poll()) {
-      callback(state.reason);
+    if (this._never) return NOOP_DISPOSABLE;
+    if (this.isCancelled) {
+      callback(this.reason);
       return NOOP_DISPOSABLE;
     }
-    return state.register(callback, null, null);
+    return this._register(callback, null, null);
   }
 
   /**
@@ -300,24 +182,118 @@ export class CancellationToken {
    * Created on first use, once per token; a token made from a signal returns that signal.
    */
   get signal(): AbortSignal {
-    const state = this[INTERNAL];
-    if (state.external !== undefined) return state.external;
-    let signal = state.signal;
+    if (this._external !== undefined) return this._external;
+    let signal = this._signal;
     if (signal === undefined) {
-      if (state.cancelled) {
-        signal = AbortSignal.abort(state.reason);
+      if (this._cancelled) {
+        signal = AbortSignal.abort(this.reason);
       } else {
         const controller = new AbortController();
         signal = controller.signal;
-        if (!state.never) {
-          state.register((reason) => {
+        if (!this._never) {
+          this._register((reason) => {
             controller.abort(reason);
           }, null, null);
         }
       }
-      state.signal = signal;
+      this._signal = signal;
     }
     return signal;
+  }
+
+  /** @internal Syncs with an external signal that aborted while nobody listened. */
+  _poll(): boolean {
+    if (this._cancelled) return true;
+    const external = this._external;
+    if (external !== undefined && external.aborted) {
+      const errors: unknown[] = [];
+      this._cancel(external.reason, errors);
+      rethrow(errors);
+      return true;
+    }
+    return false;
+  }
+
+  /** @internal */
+  _register(callback: CancelCallback | null, target: CancelTarget | null, child: CancellationToken | null): Registration {
+    const node = new Registration(this, callback, target, child);
+    const tail = this._tail;
+    if (tail === null) this._head = node;
+    else {
+      tail.next = node;
+      node.prev = tail;
+    }
+    this._tail = node;
+    if (this._size++ === 0 && this._external !== undefined && !this._listening) {
+      this._listening = true;
+      this._external.addEventListener('abort', (this._onAbort ??= this._makeOnAbort()));
+    }
+    return node;
+  }
+
+  /** @internal */
+  _makeOnAbort(): () => void {
+    return () => {
+      const errors: unknown[] = [];
+      this._cancel((this._external as AbortSignal).reason, errors);
+      rethrow(errors);
+    };
+  }
+
+  /** @internal */
+  _unlink(node: Registration): void {
+    const { prev, next } = node;
+    if (prev === null) this._head = next;
+    else prev.next = next;
+    if (next === null) this._tail = prev;
+    else next.prev = prev;
+    node.prev = node.next = null;
+    node.owner = null;
+    if (--this._size === 0) this._stopListening();
+  }
+
+  /** @internal */
+  _stopListening(): void {
+    if (this._listening) {
+      this._listening = false;
+      (this._external as AbortSignal).removeEventListener('abort', this._onAbort as () => void);
+    }
+  }
+
+  /** @internal Cancels this token and its subtree; callback errors are collected into `errors`. */
+  _cancel(reason: unknown, errors: unknown[]): void {
+    if (this._cancelled || this._never) return;
+    this._cancelled = true;
+    this._reason = reason;
+    const link = this._parentLink;
+    if (link !== null) {
+      this._parentLink = null;
+      link[Symbol.dispose]();
+    }
+    this._stopListening();
+    // Every callback and descendant sees the same reason object.
+    if (this._head !== null) reason = this.reason;
+    // Pop from the front one at a time: a callback may dispose registrations further on.
+    let node: Registration | null;
+    while ((node = this._head) !== null) {
+      const next = node.next;
+      this._head = next;
+      if (next === null) this._tail = null;
+      else next.prev = null;
+      node.next = null;
+      node.owner = null;
+      this._size--;
+      if (node.child !== null) {
+        node.child._cancel(reason, errors);
+        continue;
+      }
+      try {
+        if (node.target !== null) node.target.cancelled(reason);
+        else (node.callback as CancelCallback)(reason);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
   }
 }
 Object.defineProperty(CancellationToken.prototype, TOKEN_BRAND, { value: true });
@@ -327,9 +303,8 @@ Object.defineProperty(CancellationToken.prototype, TOKEN_BRAND, { value: true })
  * when the token can never be cancelled. Does not check whether it is already cancelled.
  */
 export function registerTarget(token: CancellationToken, target: CancelTarget): Disposable | undefined {
-  const state = token[INTERNAL];
-  if (state.never) return undefined;
-  return state.register(null, target, null);
+  if (token._never) return undefined;
+  return token._register(null, target, null);
 }
 
 /**
@@ -354,18 +329,17 @@ export class CancellationSource implements Disposable {
   readonly token: CancellationToken;
 
   constructor(parent?: AbortSignal | CancellationToken) {
-    const token = new CancellationToken(INTERNAL, false, undefined);
+    const token = new CancellationToken(CONSTRUCT, false, undefined);
     this.token = token;
     if (parent === undefined) return;
-    const parentState = CancellationToken.from(parent)[INTERNAL];
-    if (parentState.never) return;
-    const state = token[INTERNAL];
-    if (parentState.poll()) {
-      state.cancelled = true;
-      state.reason = parentState.reason;
+    const parentToken = parent instanceof CancellationToken ? parent : CancellationToken.from(parent);
+    if (parentToken._never) return;
+    if (parentToken.isCancelled) {
+      token._cancelled = true;
+      token._reason = parentToken.reason;
       return;
     }
-    state.parentLink = parentState.register(null, null, token);
+    token._parentLink = parentToken._register(null, null, token);
   }
 
   /**
@@ -375,17 +349,18 @@ export class CancellationSource implements Disposable {
    * is, several as an `AggregateError`).
    */
   cancel(reason?: unknown): void {
+    const token = this.token;
+    if (token._cancelled) return;
     const errors: unknown[] = [];
-    this.token[INTERNAL].cancel(reason === undefined ? DEFAULT_REASON : reason, errors);
+    token._cancel(reason === undefined ? DEFAULT_REASON : reason, errors);
     rethrow(errors);
   }
 
   /** Detaches from the parent (the token is not cancelled). Idempotent. */
   [Symbol.dispose](): void {
-    const state = this.token[INTERNAL];
-    const link = state.parentLink;
+    const link = this.token._parentLink;
     if (link !== null) {
-      state.parentLink = null;
+      this.token._parentLink = null;
       link[Symbol.dispose]();
     }
   }
@@ -393,7 +368,7 @@ export class CancellationSource implements Disposable {
 
 /** @internal How many registrations a token holds (for leak tests). */
 export function registrationCount(token: CancellationToken): number {
-  return token[INTERNAL].size;
+  return token._size;
 }
 
 /** True if `signal` (a token or an AbortSignal) is already cancelled. Cheap: no token is created. */

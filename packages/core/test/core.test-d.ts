@@ -1,0 +1,60 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  BubbleUp,
+  CancellationSource,
+  CancellationToken,
+  CancelledError,
+  TimeoutError,
+  WaitQueue,
+  captureAsyncContext,
+  assertInteger,
+} from '@x/core';
+
+describe('core types', () => {
+  it('gives a source a token and a disposable', () => {
+    const source = new CancellationSource();
+    expectTypeOf(source.token).toEqualTypeOf<CancellationToken>();
+    expectTypeOf(source).toMatchTypeOf<Disposable>();
+    expectTypeOf(source.token.onCancel(() => {})).toEqualTypeOf<Disposable>();
+    expectTypeOf(source.token.signal).toEqualTypeOf<AbortSignal>();
+    expectTypeOf(source.token.reason).toBeUnknown();
+  });
+
+  it('accepts an AbortSignal, a token or nothing as a parent', () => {
+    expectTypeOf(CancellationSource).toBeConstructibleWith();
+    expectTypeOf(CancellationSource).toBeConstructibleWith(new AbortController().signal);
+    expectTypeOf(CancellationSource).toBeConstructibleWith(CancellationToken.none);
+    // @ts-expect-error a string is not a parent
+    new CancellationSource('parent');
+    expectTypeOf(CancellationToken.from).parameter(0).toEqualTypeOf<AbortSignal | CancellationToken | undefined>();
+  });
+
+  it('narrows with the static is() guards', () => {
+    const error: unknown = new Error();
+    if (CancelledError.is(error)) expectTypeOf(error).toEqualTypeOf<CancelledError>();
+    if (BubbleUp.is(error)) expectTypeOf(error).toEqualTypeOf<BubbleUp>();
+    if (TimeoutError.is(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
+    expectTypeOf<CancelledError>().toMatchTypeOf<BubbleUp>();
+  });
+
+  it('types the wait queue by value and data', () => {
+    const queue = new WaitQueue<number, { weight: number }>();
+    expectTypeOf(queue.wait({ weight: 1 })).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(queue.peek()).toEqualTypeOf<{ weight: number } | undefined>();
+    // @ts-expect-error the data must match
+    void queue.wait('heavy');
+  });
+
+  it('keeps argument and return types through an async context snapshot', () => {
+    const snapshot = captureAsyncContext();
+    expectTypeOf(snapshot.run((a: number, b: string) => `${a}${b}`, 1, 'x')).toEqualTypeOf<string>();
+    // @ts-expect-error wrong argument type
+    snapshot.run((a: number) => a, 'x');
+  });
+
+  it('narrows with the assert helpers', () => {
+    const value: unknown = 3;
+    assertInteger('permits', value, 1);
+    expectTypeOf(value).toEqualTypeOf<number>();
+  });
+});
