@@ -14,7 +14,7 @@ describe('core types', () => {
   it('gives a source a token and a disposable', () => {
     const source = new CancellationSource();
     expectTypeOf(source.token).toEqualTypeOf<CancellationToken>();
-    expectTypeOf(source).toMatchTypeOf<Disposable>();
+    expectTypeOf(source).toExtend<Disposable>();
     expectTypeOf(source.token.onCancel(() => {})).toEqualTypeOf<Disposable>();
     expectTypeOf(source.token.signal).toEqualTypeOf<AbortSignal>();
     expectTypeOf(source.token.reason).toBeUnknown();
@@ -34,7 +34,7 @@ describe('core types', () => {
     if (CancelledError.is(error)) expectTypeOf(error).toEqualTypeOf<CancelledError>();
     if (BubbleUp.is(error)) expectTypeOf(error).toEqualTypeOf<BubbleUp>();
     if (TimeoutError.is(error)) expectTypeOf(error).toEqualTypeOf<TimeoutError>();
-    expectTypeOf<CancelledError>().toMatchTypeOf<BubbleUp>();
+    expectTypeOf<CancelledError>().toExtend<BubbleUp>();
   });
 
   it('types the wait queue by value and data', () => {
