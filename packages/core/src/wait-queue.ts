@@ -31,8 +31,8 @@ class Waiter<T, D> implements CancelTarget {
   next: Waiter<T, D> | null = null;
   queue: WaitQueue<T, D> | null;
   readonly data: D;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
+  /** Only `resolve` is kept (a resolving function costs ~64 bytes); see {@link rejectWaiter}. */
+  resolve!: (value: T | PromiseLike<T>) => void;
   registration: Disposable | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
@@ -45,6 +45,26 @@ class Waiter<T, D> implements CancelTarget {
     const queue = this.queue;
     if (queue !== null) queue.leave(this, cancelledError(reason));
   }
+}
+
+// One shared promise executor instead of a closure per waiter. It runs synchronously inside
+// `new Promise`, so handing the waiter over through a module variable is safe.
+let forming: Waiter<unknown, unknown> | null = null;
+function attach(resolve: (value: unknown) => void): void {
+  (forming as Waiter<unknown, unknown>).resolve = resolve;
+}
+
+/**
+ * Rejects through `resolve` with a thenable that rejects: keeping the `reject` function of
+ * every queued waiter would cost memory for the rare path. No intermediate promise is created,
+ * so nothing can be reported as an unhandled rejection.
+ */
+function rejectWaiter<T, D>(waiter: Waiter<T, D>, error: unknown): void {
+  waiter.resolve({
+    then(_: unknown, reject: (reason: unknown) => void) {
+      reject(error);
+    },
+  } as PromiseLike<T>);
 }
 
 function onTimeout<T, D>(waiter: Waiter<T, D>): void {
@@ -113,10 +133,9 @@ export class WaitQueue<T, D = undefined> {
       }
     }
     const waiter = new Waiter<T, D>(this, data);
-    const promise = new Promise<T>((resolve, reject) => {
-      waiter.resolve = resolve;
-      waiter.reject = reject;
-    });
+    forming = waiter as Waiter<unknown, unknown>;
+    const promise = new Promise<T>(attach);
+    forming = null;
     const tail = this.#tail;
     if (tail === null) this.#head = waiter;
     else {
@@ -157,7 +176,7 @@ export class WaitQueue<T, D = undefined> {
     let waiter: Waiter<T, D> | null;
     while ((waiter = this.#head) !== null) {
       this.#unlink(waiter);
-      waiter.reject(error);
+      rejectWaiter(waiter, error);
     }
   }
 
@@ -169,7 +188,7 @@ export class WaitQueue<T, D = undefined> {
   /** @internal Called by a waiter that was cancelled or timed out. */
   leave(waiter: Waiter<T, D>, error: unknown): void {
     this.#unlink(waiter);
-    waiter.reject(error);
+    rejectWaiter(waiter, error);
     const onLeave = this.#onLeave;
     if (onLeave !== undefined) onLeave(waiter.data);
   }
