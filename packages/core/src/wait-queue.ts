@@ -134,7 +134,7 @@ export class WaitQueue<T, D = undefined> {
     }
     const waiter = new Waiter<T, D>(this, data);
     forming = waiter as Waiter<unknown, unknown>;
-    const promise = new Promise<T>(attach);
+    const promise = new Promise<T>(attach as (resolve: (value: T | PromiseLike<T>) => void) => void);
     forming = null;
     const tail = this.#tail;
     if (tail === null) this.#head = waiter;
