@@ -1,0 +1,14 @@
+export { pipe, type Operator } from './pipe.js';
+export { map, type MapOptions } from './map.js';
+export { filter } from './filter.js';
+export { flatMap } from './flat-map.js';
+export { tap } from './tap.js';
+export { take } from './take.js';
+export { batch, type BatchOptions } from './batch.js';
+export { buffer } from './buffer.js';
+export { merge, type SourceItem } from './merge.js';
+export { toArray } from './to-array.js';
+export { forEach } from './for-each.js';
+export { reduce } from './reduce.js';
+export type { Source } from './internal/source.js';
+export type { SinkOptions } from './internal/sink.js';
