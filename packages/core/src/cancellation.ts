@@ -3,9 +3,13 @@ import { CancelledError, cancelledError } from './errors.js';
 /** What `onCancel` callbacks receive: the reason the token was cancelled with. */
 export type CancelCallback = (reason: unknown) => void;
 
-/** @internal A receiver of cancellation that is not a plain callback (no closure needed). */
+/**
+ * @internal A receiver of cancellation that is not a plain callback (no closure needed). It
+ * also gets one `CancelledError` shared by every target of the same `cancel()`: capturing a
+ * stack per waiter made aborting 1e5 waiters on one signal take seconds.
+ */
 export interface CancelTarget {
-  cancelled(reason: unknown): void;
+  cancelled(reason: unknown, error: CancelledError): void;
 }
 
 const CONSTRUCT: unique symbol = Symbol('CancellationToken.construct') as never;
@@ -273,6 +277,7 @@ export class CancellationToken {
     this._stopListening();
     // Every callback and descendant sees the same reason object.
     if (this._head !== null) reason = this.reason;
+    let shared: CancelledError | undefined;
     // Pop from the front one at a time: a callback may dispose registrations further on.
     let node: Registration | null;
     while ((node = this._head) !== null) {
@@ -288,7 +293,7 @@ export class CancellationToken {
         continue;
       }
       try {
-        if (node.target !== null) node.target.cancelled(reason);
+        if (node.target !== null) node.target.cancelled(reason, (shared ??= cancelledError(reason)));
         else (node.callback as CancelCallback)(reason);
       } catch (error) {
         errors.push(error);

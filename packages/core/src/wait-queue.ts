@@ -1,12 +1,15 @@
 import { CancellationToken, registerTarget, type CancelTarget } from './cancellation.js';
-import { cancelledError, TimeoutError } from './errors.js';
+import { cancelledError, TimeoutError, type CancelledError } from './errors.js';
 import { assertNumber } from './validate.js';
 
 /** Options every waiting call in x accepts. */
 export interface WaitOptions {
   /** Cancels the wait: it rejects with `CancelledError` (`cause` = the reason). */
   readonly signal?: AbortSignal | CancellationToken | undefined;
-  /** Milliseconds to wait at most; running out rejects with `TimeoutError`. */
+  /**
+   * Milliseconds to wait at most (0 to 2³¹−1, or `Infinity` for no limit); running out rejects
+   * with `TimeoutError`.
+   */
   readonly timeout?: number | undefined;
 }
 
@@ -41,9 +44,9 @@ class Waiter<T, D> implements CancelTarget {
     this.data = data;
   }
 
-  cancelled(reason: unknown): void {
+  cancelled(_reason: unknown, error: CancelledError): void {
     const queue = this.queue;
-    if (queue !== null) queue.leave(this, cancelledError(reason));
+    if (queue !== null) queue.leave(this, error);
   }
 }
 
@@ -65,6 +68,18 @@ function rejectWaiter<T, D>(waiter: Waiter<T, D>, error: unknown): void {
       reject(error);
     },
   } as PromiseLike<T>);
+}
+
+/** Node fires a timer above 2³¹−1 ms after 1 ms (with a warning): refuse such a timeout. */
+const MAX_TIMEOUT = 2_147_483_647;
+
+function assertTimeout(timeout: unknown): asserts timeout is number {
+  assertNumber('timeout', timeout, 0);
+  if (timeout > MAX_TIMEOUT) {
+    throw new RangeError(
+      `Expected \`timeout\` to be at most ${MAX_TIMEOUT} ms (or Infinity), got \`${timeout}\` (number)`,
+    );
+  }
 }
 
 function onTimeout<T, D>(waiter: Waiter<T, D>): void {
@@ -119,14 +134,19 @@ export class WaitQueue<T, D = undefined> {
    *
    * **Errors**: rejects with `CancelledError` when `signal` fires first (at once if it already
    * has), `TimeoutError` when `timeout` runs out first, or the error given to
-   * {@link WaitQueue.rejectAll}. Throws `RangeError` for a negative or non-finite `timeout`.
+   * {@link WaitQueue.rejectAll}. Waiters cancelled by the same `cancel()` share one
+   * `CancelledError`. Throws `RangeError` for a negative `timeout` or one above 2³¹−1 ms
+   * (`Infinity` means no limit).
    */
   wait(data: D, options?: WaitOptions): Promise<T> {
     let token: CancellationToken | undefined;
     let timeout: number | undefined;
     if (options !== undefined) {
       timeout = options.timeout;
-      if (timeout !== undefined) assertNumber('timeout', timeout, 0);
+      if (timeout !== undefined) {
+        if (timeout === Infinity) timeout = undefined;
+        else assertTimeout(timeout);
+      }
       if (options.signal !== undefined) {
         token = CancellationToken.from(options.signal);
         if (token.isCancelled) return Promise.reject(cancelledError(token.reason));

@@ -110,15 +110,36 @@ describe('WaitQueue', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('throws RangeError for a negative or non-finite timeout', () => {
+  it('throws RangeError for a negative, NaN or over-long timeout', () => {
     const queue = new WaitQueue<void>();
     expect(() => queue.wait(undefined, { timeout: -1 })).toThrow(RangeError);
     expect(() => queue.wait(undefined, { timeout: Number.NaN })).toThrow(/`timeout`/);
+    expect(() => queue.wait(undefined, { timeout: 2 ** 31 })).toThrow(/at most 2147483647/);
     expect(() => queue.wait(undefined, { timeout: '5' as never })).toThrow(TypeError);
     expect(queue.size).toBe(0);
   });
 
-  it('removes a waiter from the middle in O(1) among 1e5 waiters sharing one signal', async () => {
+  it('treats an Infinity timeout as no limit and starts no timer', async () => {
+    vi.useFakeTimers();
+    const queue = new WaitQueue<number>();
+    const waiting = queue.wait(undefined, { timeout: Infinity });
+    expect(vi.getTimerCount()).toBe(0);
+    queue.wake(3);
+    await expect(waiting).resolves.toBe(3);
+  });
+
+  it('rejects the waiters cancelled by one cancel() with one shared CancelledError', async () => {
+    const queue = new WaitQueue<void>();
+    const source = new CancellationSource();
+    const a = queue.wait(undefined, { signal: source.token });
+    const b = queue.wait(undefined, { signal: source.token });
+    source.cancel('shared');
+    const [ra, rb] = await Promise.allSettled([a, b]);
+    expect(ra.status === 'rejected' && rb.status === 'rejected' && ra.reason === rb.reason).toBe(true);
+    expect((ra as PromiseRejectedResult).reason).toMatchObject({ name: 'CancelledError', cause: 'shared' });
+  });
+
+  it('rejects 1e5 waiters sharing one signal when it aborts, leaving no listener', async () => {
     const queue = new WaitQueue<void>();
     const controller = new AbortController();
     const waits = Array.from({ length: 1e5 }, () => queue.wait(undefined, { signal: controller.signal }));
