@@ -28,6 +28,8 @@ class NodeSnapshot implements AsyncContextSnapshot {
     this.#resource = resource;
   }
   run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    // The common call passes no arguments: skip re-spreading them.
+    if (args.length === 0) return this.#resource.runInAsyncScope(fn as () => R, undefined);
     return this.#resource.runInAsyncScope(fn, undefined, ...args);
   }
 }
