@@ -13,25 +13,26 @@ interface AsyncResourceLike {
   runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R;
 }
 type AsyncResourceClass = new (type: string) => AsyncResourceLike;
+type SnapshotClass = new (type: string) => AsyncContextSnapshot;
 
-let resourceClass: AsyncResourceClass | null | undefined;
+let snapshotClass: SnapshotClass | null | undefined;
 
-function loadAsyncResource(): AsyncResourceClass | null {
+/**
+ * The snapshot *is* the AsyncResource (a subclass made on first use), not a wrapper around one:
+ * one object less per queued task.
+ */
+function loadSnapshotClass(): SnapshotClass | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncResource?: AsyncResourceClass } | undefined;
-  return mod?.AsyncResource ?? null;
-}
-
-class NodeSnapshot implements AsyncContextSnapshot {
-  readonly #resource: AsyncResourceLike;
-  constructor(resource: AsyncResourceLike) {
-    this.#resource = resource;
-  }
-  run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-    // The common call passes no arguments: skip re-spreading them.
-    if (args.length === 0) return this.#resource.runInAsyncScope(fn as () => R, undefined);
-    return this.#resource.runInAsyncScope(fn, undefined, ...args);
-  }
+  const AsyncResource = mod?.AsyncResource;
+  if (AsyncResource === undefined) return null;
+  return class NodeSnapshot extends AsyncResource implements AsyncContextSnapshot {
+    run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+      // The common call passes no arguments: skip re-spreading them.
+      if (args.length === 0) return this.runInAsyncScope(fn as () => R, undefined);
+      return this.runInAsyncScope(fn, undefined, ...args);
+    }
+  };
 }
 
 const PLAIN: AsyncContextSnapshot = {
@@ -48,6 +49,6 @@ const PLAIN: AsyncContextSnapshot = {
  * (no `process.getBuiltinModule`) it returns a snapshot that calls the function as is.
  */
 export function captureAsyncContext(): AsyncContextSnapshot {
-  if (resourceClass === undefined) resourceClass = loadAsyncResource();
-  return resourceClass === null ? PLAIN : new NodeSnapshot(new resourceClass('x.task'));
+  if (snapshotClass === undefined) snapshotClass = loadSnapshotClass();
+  return snapshotClass === null ? PLAIN : new snapshotClass('x.task');
 }
