@@ -28,8 +28,6 @@ function loadSnapshotClass(): SnapshotClass | null {
   if (AsyncResource === undefined) return null;
   return class NodeSnapshot extends AsyncResource implements AsyncContextSnapshot {
     run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-      // The common call passes no arguments: skip re-spreading them.
-      if (args.length === 0) return this.runInAsyncScope(fn as (...none: unknown[]) => R, undefined);
       return this.runInAsyncScope(fn, undefined, ...args);
     }
   };
