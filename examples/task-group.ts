@@ -19,7 +19,7 @@ async function download(name: string, ms: number, token: CancellationToken): Pro
 
 console.log('1. Fan out three downloads; one fails, so the group cancels the rest and waits for them:');
 try {
-  await TaskGroup.run(async (tg) => {
+  await TaskGroup.run((tg) => {
     tg.spawn((token) => download('fast.example', 10, token));
     tg.spawn((token) => download('broken.example', 30, token));
     tg.spawn((token) => download('slow.example', 1_000, token));

@@ -103,5 +103,27 @@ export default {
         ]),
       ),
     },
+    {
+      name: 'memory per stored value (getOrSet of new keys, max = keys, TTL 60 s)',
+      unit: 'bytes',
+      ops: 100_000,
+      ours: 'x',
+      impls: Object.fromEntries(
+        Object.entries(makers).map(([implName, make]) => [
+          implName,
+          async (n) => {
+            globalThis.gc();
+            const before = process.memoryUsage().heapUsed;
+            const getOrSet = make(n);
+            for (let i = 0; i < n; i++) check(await getOrSet(i), i);
+            globalThis.gc();
+            const bytes = (process.memoryUsage().heapUsed - before) / n;
+            // Keep the cache reachable until after the measurement, and check it held everything.
+            check(await getOrSet(0), 0);
+            return bytes;
+          },
+        ]),
+      ),
+    },
   ],
 };

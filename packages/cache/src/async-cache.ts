@@ -63,19 +63,15 @@ class Entry<K, V> {
   heapIndex = -1;
   readonly key: K;
   value: V;
-  /** A promise fulfilled with `value`, made once and handed to every hit. */
-  promise: Promise<V> | undefined;
-  /** Fresh while `Date.now() < expiresAt`. */
+  /** A promise fulfilled with `value`, made on the first hit and handed to every later one. */
+  promise: Promise<V> | undefined = undefined;
+  /** Fresh while `Date.now() < expiresAt`; servable (stale) for `staleWhileRevalidateMs` more. */
   expiresAt: number;
-  /** Servable (stale) while `Date.now() < dropAt`; gone after. */
-  dropAt: number;
 
-  constructor(key: K, value: V, promise: Promise<V> | undefined, expiresAt: number, dropAt: number) {
+  constructor(key: K, value: V, expiresAt: number) {
     this.key = key;
     this.value = value;
-    this.promise = promise;
     this.expiresAt = expiresAt;
-    this.dropAt = dropAt;
   }
 }
 
@@ -191,9 +187,9 @@ function cancelAll(sources: readonly CancellationSource[]): void {
  *
  * Concurrent misses on one key run the factory once and share its result; different keys
  * never wait on each other. Failures (and `BubbleUp`s) are never stored: every caller of that
- * load gets the error and the next call loads again. A hit returns a promise the cache already
- * holds, allocating nothing. Expiry is computed from `Date.now()` when the cache is used: the
- * cache owns no timer, so it never keeps a process alive.
+ * load gets the error and the next call loads again. A hit allocates at most one promise, on
+ * the first hit of a stored value; later hits return that same promise. Expiry is computed from
+ * `Date.now()` when the cache is used: the cache owns no timer, so it never keeps a process alive.
  *
  * **Cancellation**: see {@link AsyncCache.getOrSet}.
  *
@@ -267,7 +263,7 @@ export class AsyncCache<K, V> {
       if (expiresAt === Infinity) return this.#hit(entry);
       const now = Date.now();
       if (now < expiresAt) return this.#hit(entry);
-      if (now < entry.dropAt) {
+      if (now < expiresAt + this.#staleMs) {
         // Serve first: the refresh runs user code that may change the cache.
         const stale = this.#hit(entry);
         if (!this.#loads.has(key)) this.#refresh(key, factory, ttlMs);
@@ -315,7 +311,7 @@ export class AsyncCache<K, V> {
     let ttlMs = this.#ttlMs;
     if (options?.ttlMs !== undefined) ttlMs = checkMs('ttlMs', options.ttlMs);
     const abandoned = this.#detach(key);
-    this.#store(key, value, undefined, ttlMs);
+    this.#store(key, value, ttlMs);
     if (abandoned !== undefined) abandoned.cancel(refreshUnwanted());
     return this;
   }
@@ -330,7 +326,8 @@ export class AsyncCache<K, V> {
     const entry = this.#entries.get(key);
     let removed = false;
     if (entry !== undefined) {
-      removed = entry.dropAt === Infinity || Date.now() < entry.dropAt;
+      const dropAt = entry.expiresAt + this.#staleMs;
+      removed = dropAt === Infinity || Date.now() < dropAt;
       this.#remove(entry);
     }
     if (abandoned !== undefined) abandoned.cancel(refreshUnwanted());
@@ -377,7 +374,7 @@ export class AsyncCache<K, V> {
     if (entry === undefined || entry.expiresAt === Infinity) return entry;
     const now = Date.now();
     if (now < entry.expiresAt) return entry;
-    if (now >= entry.dropAt) this.#remove(entry);
+    if (now >= entry.expiresAt + this.#staleMs) this.#remove(entry);
     return undefined;
   }
 
@@ -446,7 +443,7 @@ export class AsyncCache<K, V> {
     if (load.attached) {
       load.attached = false;
       this.#loads.delete(load.key);
-      this.#store(load.key, value, load.promise, load.ttlMs);
+      this.#store(load.key, value, load.ttlMs);
     }
     let caller: Caller<K, V> | null;
     while ((caller = load.head) !== null) {
@@ -477,29 +474,29 @@ export class AsyncCache<K, V> {
     return load.unwanted ? load.source : undefined;
   }
 
-  #store(key: K, value: V, promise: Promise<V> | undefined, ttlMs: number): void {
+  #store(key: K, value: V, ttlMs: number): void {
     let expiresAt = Infinity;
     if (ttlMs !== Infinity || this.#heap.peek() !== undefined) {
       const now = Date.now();
       this.#purge(now);
       if (ttlMs !== Infinity) expiresAt = now + ttlMs;
     }
-    const dropAt = expiresAt + this.#staleMs;
+    // Entries that can ever be dropped for age are in the heap, ordered by expiry.
+    const dies = expiresAt + this.#staleMs !== Infinity;
     const heap = this.#heap;
     let entry = this.#entries.get(key);
     if (entry !== undefined) {
       entry.value = value;
-      entry.promise = promise;
+      entry.promise = undefined;
       entry.expiresAt = expiresAt;
-      entry.dropAt = dropAt;
       if (entry.heapIndex >= 0) {
-        if (dropAt === Infinity) heap.remove(entry);
-        else heap.update(entry);
-      } else if (dropAt !== Infinity) heap.push(entry);
+        if (dies) heap.update(entry);
+        else heap.remove(entry);
+      } else if (dies) heap.push(entry);
       this.#touch(entry);
       return;
     }
-    entry = new Entry(key, value, promise, expiresAt, dropAt);
+    entry = new Entry(key, value, expiresAt);
     this.#entries.set(key, entry);
     const head = this.#head;
     if (head === null) this.#tail = entry;
@@ -508,7 +505,7 @@ export class AsyncCache<K, V> {
       entry.next = head;
     }
     this.#head = entry;
-    if (dropAt !== Infinity) heap.push(entry);
+    if (dies) heap.push(entry);
     if (this.#entries.size > this.#max) {
       this.#remove(this.#tail as Entry<K, V>);
       this.#evictions++;
@@ -518,8 +515,9 @@ export class AsyncCache<K, V> {
   /** Drops every entry past its stale window. */
   #purge(now: number): void {
     const heap = this.#heap;
+    const expiredBefore = now - this.#staleMs;
     let first: Entry<K, V> | undefined;
-    while ((first = heap.peek()) !== undefined && first.dropAt <= now) this.#remove(first);
+    while ((first = heap.peek()) !== undefined && first.expiresAt <= expiredBefore) this.#remove(first);
   }
 
   /** Makes `entry` the most recently used. */

@@ -548,6 +548,18 @@ describe('AsyncCache TTL', () => {
     expect(cache.stats.loads).toBe(2);
   });
 
+  it('sees a clock moved synchronously by fake timers at once', () => {
+    vi.useFakeTimers();
+    const cache = new AsyncCache<string, number>({ ttlMs: 100 });
+    cache.set('k', 1);
+    expect(cache.get('k')).toBe(1);
+    vi.advanceTimersByTime(100);
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('j', 2);
+    vi.setSystemTime(Date.now() + 100);
+    expect(cache.has('j')).toBe(false);
+  });
+
   it('starts no timer', async () => {
     vi.useFakeTimers();
     const cache = new AsyncCache<string, number>({ ttlMs: 1_000, staleWhileRevalidateMs: 500 });

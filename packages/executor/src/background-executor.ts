@@ -61,7 +61,14 @@ function assertFlag(name: string, value: unknown): asserts value is boolean | un
   }
 }
 
+function assertOptions(value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(value)}`);
+  }
+}
+
 function flagsOf(options: SubmitOptions): number {
+  assertOptions(options);
   const { cancelOnExit, reraiseOnExit, nextTick } = options;
   assertFlag('cancelOnExit', cancelOnExit);
   assertFlag('reraiseOnExit', reraiseOnExit);
@@ -129,6 +136,7 @@ export class BackgroundExecutor implements AsyncDisposable {
    * `CancellationToken`.
    */
   constructor(options: BackgroundExecutorOptions = {}) {
+    assertOptions(options);
     const { maxConcurrency = Infinity, signal } = options;
     if (maxConcurrency !== Infinity) assertInteger('maxConcurrency', maxConcurrency, 1);
     this.#max = maxConcurrency;
@@ -262,7 +270,7 @@ export class BackgroundExecutor implements AsyncDisposable {
     } else {
       this.#state = CLOSED;
     }
-    void 0;
+    this.#registration?.[Symbol.dispose]();
     if (this.#errorSeq !== -1) throw this.#error;
     const errors = this.#callbackErrors;
     if (errors !== undefined) {

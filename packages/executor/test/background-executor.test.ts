@@ -63,9 +63,15 @@ describe('BackgroundExecutor.submit', () => {
     await executor.close();
   });
 
-  it('accepts functions that return a plain value', async () => {
+  it('accepts functions that return a plain value or a non-native thenable', async () => {
     const executor = new BackgroundExecutor();
+    const thenable = {
+      then(onfulfilled: (value: string) => void): void {
+        onfulfilled('thenable');
+      },
+    };
     await expect(executor.submit(() => 'plain')).resolves.toBe('plain');
+    await expect(executor.submit(() => thenable as unknown as PromiseLike<string>)).resolves.toBe('thenable');
     await executor.close();
   });
 
@@ -353,6 +359,21 @@ describe('BackgroundExecutor.close', () => {
     expect((await closing).error).toBe(late);
   });
 
+  it('re-throws a failure that a cancelOnExit task raises while it is being cancelled', async () => {
+    const executor = new BackgroundExecutor();
+    const cleanupFailed = new Error('cleanup failed');
+    executor.submit(
+      (token) =>
+        new Promise((_, reject) => {
+          token.onCancel(() => {
+            reject(cleanupFailed);
+          });
+        }),
+      { cancelOnExit: true },
+    );
+    await expect(executor.close()).rejects.toBe(cleanupFailed);
+  });
+
   it('does not re-throw the failures of tasks flagged reraiseOnExit: false', async () => {
     const executor = new BackgroundExecutor();
     const quiet = executor.submit(() => Promise.reject(new Error('quiet')), { reraiseOnExit: false });
@@ -593,5 +614,7 @@ describe('BackgroundExecutor input checks', () => {
     expect(() => executor.submit(() => 1, { reraiseOnExit: 1 as never })).toThrow(TypeError);
     expect(() => executor.submit(() => 1, { nextTick: null as never })).toThrow(TypeError);
     expect(() => BackgroundExecutor.run(42 as never)).toThrow('Expected `body` to be a function');
+    expect(() => executor.submit(() => 1, 5 as never)).toThrow('Expected `options` to be an object, got `5` (number)');
+    expect(() => new BackgroundExecutor(null as never)).toThrow('Expected `options` to be an object, got `null` (null)');
   });
 });

@@ -6,6 +6,16 @@ const CLOSED: unique symbol = Symbol.for('@x/rwlock/ClosedError') as never;
  *
  * Detection works across duplicate copies of `@x/rwlock`: use {@link ClosedError.is} rather
  * than `instanceof`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await lock.withRead(() => serve(request));
+ * } catch (error) {
+ *   if (ClosedError.is(error)) return reply(503); // shutting down
+ *   throw error;
+ * }
+ * ```
  */
 export class ClosedError extends Error {
   declare readonly [CLOSED]: true;

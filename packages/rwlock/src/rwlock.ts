@@ -108,6 +108,11 @@ export class RWLock {
     return this.#state.writer;
   }
 
+  /** Whether {@link RWLock.close} has been called. */
+  get isClosed(): boolean {
+    return this.#state.closed;
+  }
+
   /** How many calls are queued, readers and writers together. */
   get waiting(): number {
     return this.#state.queue.size;

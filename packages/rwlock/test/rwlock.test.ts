@@ -463,7 +463,9 @@ describe('RWLock.close', () => {
 
   it('keeps the first reason when closed twice', async () => {
     const lock = new RWLock();
+    expect(lock.isClosed).toBe(false);
     lock.close('first');
+    expect(lock.isClosed).toBe(true);
     lock.close('second');
     await expect(lock.read()).rejects.toSatisfy((e) => (e as Error).cause === 'first');
   });

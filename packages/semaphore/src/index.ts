@@ -1,4 +1,4 @@
 export { Semaphore, type AcquireOptions, type RunOptions } from './semaphore.js';
 export { Mutex, type LockOptions } from './mutex.js';
-export { type Permit } from './permit.js';
+export { Permit } from './permit.js';
 export { ClosedError } from './closed-error.js';

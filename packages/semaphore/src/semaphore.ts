@@ -243,18 +243,18 @@ export class Semaphore {
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
     let weight = 1;
-    let aborted = false;
+    let signal: AbortSignal | CancellationToken | undefined;
     if (options !== undefined) {
       weight = this.#check(options);
-      aborted = options.signal !== undefined && isAborted(options.signal);
+      signal = options.signal;
     }
+    const aborted = signal !== undefined && isAborted(signal); // also checks what `signal` is
     if (this.#closed) return Promise.reject(this.#closedError());
-    if (aborted) return Promise.reject(cancelledError(abortReason((options as AcquireOptions).signal as AbortSignal)));
+    if (aborted) return Promise.reject(cancelledError(abortReason(signal as AbortSignal | CancellationToken)));
     if (weight <= this.#available && this.#head === null) {
       this.#available -= weight;
       return Promise.resolve(new Permit(this.#giveBack, weight));
     }
-    const signal = options?.signal;
     if (signal === undefined) return this.#enqueue(weight, options, null);
     const group = this.#group(CancellationToken.from(signal));
     // A permit handed over while the signal fires before the caller resumes goes back.
@@ -323,7 +323,7 @@ export class Semaphore {
    * @example
    * ```ts
    * const fetchLimited = new Semaphore(2).limit((url: string) => fetch(url));
-   * await Promise.all(urls.map(fetchLimited)); // two at a time
+   * await Promise.all(urls.map((url) => fetchLimited(url))); // two at a time
    * ```
    */
   limit<A extends unknown[], R>(
@@ -388,6 +388,7 @@ export class Semaphore {
   #enqueue(weight: number, options: AcquireOptions | undefined, group: SignalGroup | null): Promise<Permit> {
     const promise = new Promise<Permit>(capture);
     const waiter = new Waiter(weight, captured as Settle);
+    captured = undefined; // do not keep the last caller's promise alive
     const tail = this.#tail;
     if (tail === null) this.#head = waiter;
     else {

@@ -115,6 +115,38 @@ describe('Semaphore: acquiring and releasing', () => {
     expect(light.state).toBe('fulfilled');
   });
 
+  it('does not starve a heavy waiter while light acquires keep arriving', async () => {
+    const semaphore = new Semaphore(3);
+    const holders = [semaphore.tryAcquire()!, semaphore.tryAcquire()!];
+    const heavy = observe(semaphore.acquire({ weight: 3 }));
+    // Light callers keep coming and each would fit in the free permit; none may pass the heavy one.
+    const lights = Array.from({ length: 5 }, () => observe(semaphore.acquire()));
+    await ticks();
+    expect(lights.every((l) => l.state === 'pending')).toBe(true);
+    for (const holder of holders) holder.release();
+    await ticks();
+    expect(heavy.state).toBe('fulfilled');
+    expect(lights.every((l) => l.state === 'pending')).toBe(true);
+    heavy.value!.release();
+    await ticks();
+    expect(lights.filter((l) => l.state === 'fulfilled')).toHaveLength(3);
+    for (const l of lights) l.value?.release();
+    await ticks();
+    for (const l of lights) l.value?.release();
+    expect(semaphore.available).toBe(3);
+  });
+
+  it('grants at once with timeout 0 when permits are free, and times out at once when not', async () => {
+    vi.useFakeTimers();
+    const semaphore = new Semaphore(1);
+    const permit = await semaphore.acquire({ timeout: 0 });
+    const waiter = observe(semaphore.acquire({ timeout: 0 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(TimeoutError.is(waiter.error)).toBe(true);
+    permit.release();
+    expect(semaphore.available).toBe(1);
+  });
+
   it('treats a second release of a permit as a no-op', async () => {
     const semaphore = new Semaphore(2);
     const permit = await semaphore.acquire();
@@ -457,6 +489,20 @@ describe('Semaphore: close', () => {
     expect(semaphore.available).toBe(0);
     permit.release();
     expect(semaphore.available).toBe(2);
+  });
+
+  it('lets a waiter that was handed permits just before close keep them', async () => {
+    const semaphore = new Semaphore(1);
+    const held = semaphore.tryAcquire()!;
+    const first = observe(semaphore.acquire());
+    const second = observe(semaphore.acquire());
+    held.release(); // hands the permit to `first`
+    semaphore.close();
+    await ticks();
+    expect(first.state).toBe('fulfilled');
+    expect(ClosedError.is(second.error)).toBe(true);
+    first.value!.release();
+    expect(semaphore.available).toBe(1);
   });
 
   it('keeps the first reason when closed twice', async () => {

@@ -177,6 +177,48 @@ describe('map', () => {
     expect(source.log.pulls).toBe(2);
   });
 
+  it('fails cleanly when a concurrent callback throws synchronously', async () => {
+    const source = tracked([1, 2, 3, 4]);
+    const failure = new Error('sync');
+    let cancelled = 0;
+    const iterable = pipe(
+      source,
+      map(
+        (n: number, token) => {
+          if (n === 2) throw failure;
+          return untilCancelled(token).catch((error: unknown) => {
+            cancelled++;
+            throw error;
+          });
+        },
+        { concurrency: 3 },
+      ),
+    );
+    await expect(toArray(iterable)).rejects.toBe(failure);
+    expect(cancelled).toBe(1);
+    expect(source.log.returns).toBe(1);
+  });
+
+  it('rethrows what a sync source throws, without closing it', async () => {
+    const failure = new Error('bad row');
+    let returns = 0;
+    const rows: Iterable<number> = {
+      [Symbol.iterator]: () => ({
+        next: () => {
+          throw failure;
+        },
+        return: () => {
+          returns++;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    for (const concurrency of [1, 2]) {
+      await expect(toArray(pipe(rows, map((n: number) => n, { concurrency })))).rejects.toBe(failure);
+    }
+    expect(returns).toBe(0);
+  });
+
   it('passes a BubbleUp through unchanged', async () => {
     const interrupt = new BubbleUp('stop');
     for (const concurrency of [1, 4]) {

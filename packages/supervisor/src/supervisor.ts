@@ -76,7 +76,6 @@ export interface ChildStatus {
 
 /** What listeners receive: the child's name and, for failures and troubled stops, the error. */
 export interface SupervisorEvent {
-  readonly type: SupervisorEventType;
   /** The child the event is about (for `'gave-up'`: the child whose end made the supervisor give up). */
   readonly name: string;
   /** For `'child-failed'` the failure; for `'gave-up'` what `done` rejects with; for `'child-stopped'` a `TimeoutError` (abandoned), a `BubbleUp`, or what a cancel callback threw. */
@@ -253,6 +252,8 @@ export class Supervisor implements AsyncDisposable {
   #rejectDone: (error: unknown) => void = noop;
 
   /**
+   * Creates a running supervisor with no children yet; add them with {@link Supervisor.start}.
+   *
    * **Errors**: `TypeError`/`RangeError` naming the option for bad options: an unknown
    * `strategy`, a negative or non-integer `maxRestarts`, a non-positive `withinMs`, a negative
    * backoff delay, a `factor` below 1, `maxMs` below `initialMs`, a `signal` that is neither an
@@ -423,7 +424,7 @@ export class Supervisor implements AsyncDisposable {
   #emit(type: SupervisorEventType, name: string, error: unknown, hasError: boolean): void {
     const list = this.#listeners.get(type);
     if (list === undefined) return;
-    const event: SupervisorEvent = hasError ? { type, name, error } : { type, name };
+    const event: SupervisorEvent = hasError ? { name, error } : { name };
     for (const listener of list) {
       try {
         listener(event);
@@ -582,7 +583,7 @@ export class Supervisor implements AsyncDisposable {
   }
 
   #delayFor(child: Child, now: number): number {
-    if (now - child.startedAt > this.#resetAfterMs + 30) child.consecutive = 0;
+    if (now - child.startedAt >= this.#resetAfterMs) child.consecutive = 0;
     const n = ++child.consecutive;
     if (this.#initialMs === 0) return 0;
     const delay = Math.min(this.#maxMs, this.#initialMs * this.#factor ** (n - 1));

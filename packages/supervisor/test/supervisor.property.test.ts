@@ -238,10 +238,17 @@ describe('supervisor backoff against a model of the rules', () => {
           types.forEach((restart, i) => {
             supervisor.start(`c${i}`, harness.fn(i), { restart });
           });
-          type State = 'running' | 'backoff' | 'stopped';
-          const model = types.map((type) => ({
+          interface Model {
+            type: RestartType;
+            state: 'running' | 'backoff' | 'stopped';
+            restarts: number;
+            consecutive: number;
+            startedAt: number;
+            restartAt: number;
+          }
+          const model = types.map((type): Model => ({
             type,
-            state: 'running' as State,
+            state: 'running',
             restarts: 0,
             consecutive: 0,
             startedAt: t0,

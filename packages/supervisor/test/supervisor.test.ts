@@ -2,7 +2,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 import { BubbleUp, CancellationSource, CancelledError, TimeoutError, type CancellationToken } from '@x/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Supervisor, SupervisorError, type SupervisorEvent, type SupervisorOptions } from '../src/index.js';
+import {
+  Supervisor,
+  SupervisorError,
+  type SupervisorEvent,
+  type SupervisorEventType,
+  type SupervisorOptions,
+} from '../src/index.js';
 import { controlled, tick } from './helpers.js';
 
 beforeEach(() => {
@@ -13,14 +19,18 @@ afterEach(() => {
 });
 
 /** A supervisor that records every event as `type:name`. */
-function recorded(options: SupervisorOptions = {}): { supervisor: Supervisor; events: string[]; payloads: SupervisorEvent[] } {
+function recorded(options: SupervisorOptions = {}): {
+  supervisor: Supervisor;
+  events: string[];
+  payloads: (SupervisorEvent & { type: SupervisorEventType })[];
+} {
   const supervisor = new Supervisor(options);
   const events: string[] = [];
-  const payloads: SupervisorEvent[] = [];
+  const payloads: (SupervisorEvent & { type: SupervisorEventType })[] = [];
   for (const type of ['child-started', 'child-failed', 'child-restarted', 'child-stopped', 'gave-up'] as const) {
     supervisor.on(type, (event) => {
-      events.push(`${event.type}:${event.name}`);
-      payloads.push(event);
+      events.push(`${type}:${event.name}`);
+      payloads.push({ type, ...event });
     });
   }
   return { supervisor, events, payloads };
@@ -682,6 +692,22 @@ describe('events', () => {
     a.last().fail(new Error('two'));
     await tick();
     expect(seen).toEqual(['a']);
+    await supervisor.stop();
+  });
+
+  it('passes listeners { name } or { name, error } and nothing else', async () => {
+    const supervisor = new Supervisor({ backoff: { initialMs: 0 } });
+    const seen: SupervisorEvent[] = [];
+    supervisor.on('child-started', (event) => seen.push(event));
+    supervisor.on('child-failed', (event) => seen.push(event));
+    supervisor.on('child-restarted', (event) => seen.push(event));
+    const a = controlled();
+    supervisor.start('a', a.fn);
+    const boom = new Error('boom');
+    a.last().fail(boom);
+    await tick();
+    expect(seen).toEqual([{ name: 'a' }, { name: 'a', error: boom }, { name: 'a' }]);
+    expect(Object.keys(seen[0]!)).toEqual(['name']);
     await supervisor.stop();
   });
 

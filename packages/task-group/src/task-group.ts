@@ -6,13 +6,14 @@ import {
   CancellationToken,
   CancelledError,
   captureAsyncContext,
+  type AsyncContextSnapshot,
   cancelledError,
   describeValue,
   isCancellation,
   WaitQueue,
 } from '@x/core';
 import { ClosedError } from './closed-error.js';
-import { TaskHandle, type Task } from './task.js';
+import { PROMISED, REJECTED, TaskHandle, WAITING, type Task } from './task.js';
 import { TaskGroupError } from './task-group-error.js';
 
 /** Options of `new TaskGroup(options)` and `TaskGroup.run(body, options)`. */
@@ -45,6 +46,20 @@ const CLOSED = 2;
 
 type TaskFn = (token: CancellationToken) => unknown;
 
+/** A task waiting for a `maxConcurrency` slot: the data of its wait-queue node. */
+class Queued {
+  readonly task: TaskHandle<unknown>;
+  readonly fn: TaskFn;
+  readonly context: AsyncContextSnapshot;
+  /** Woken with a slot (rather than to be refused because the group stopped). */
+  held = false;
+
+  constructor(task: TaskHandle<unknown>, fn: TaskFn, context: AsyncContextSnapshot) {
+    this.task = task;
+    this.fn = fn;
+    this.context = context;
+  }
+}
 
 /**
  * A scope that owns concurrent tasks: nothing it started outlives it, and it reports only once
@@ -84,13 +99,16 @@ export class TaskGroup implements AsyncDisposable {
   }
 
   readonly #source: CancellationSource;
+  readonly #token: CancellationToken;
   readonly #max: number;
   #state = OPEN;
   /** Tasks spawned and not yet settled (waiting ones included). */
   #pending = 0;
   /** Slots in use: tasks whose function has been called and has not settled. */
   #running = 0;
-  #queue: WaitQueue<undefined, TaskHandle<unknown>> | undefined = undefined;
+  #queue: WaitQueue<Queued, Queued> | undefined = undefined;
+  /** What tasks that never start reject with, made once. */
+  #refusal: CancelledError | undefined = undefined;
   /** The group's token has been cancelled (a failure, a bubble-up, the signal, the body). */
   #stopping = false;
   #failures: unknown[] | undefined = undefined;
@@ -123,6 +141,7 @@ export class TaskGroup implements AsyncDisposable {
     }
     this.#max = max;
     this.#source = new CancellationSource();
+    this.#token = this.#source.token;
     if (token !== CancellationToken.none) {
       // A callback rather than a parent link: tasks see a `CancelledError` as their token's
       // reason (cause: the signal's reason), so an aborted fetch is never mistaken for a failure.
@@ -190,19 +209,32 @@ export class TaskGroup implements AsyncDisposable {
       }
     }
     if (this.#state === CLOSED) throw new ClosedError();
-    const task = new TaskHandle<unknown>(name);
     if (this.#stopping) {
-      task.settle(false, cancelledError(this.#source.token.reason));
-      return task as Task<T>;
+      return new TaskHandle<T>(name, REJECTED, (this.#refusal ??= cancelledError(this.#source.token.reason)));
     }
     this.#pending++;
-    if (this.#running < this.#max) {
-      this.#running++;
-      this.#execute(task, fn);
-    } else {
-      this.#enqueue(task, fn);
+    if (this.#running >= this.#max) {
+      const task = new TaskHandle<T>(name, WAITING, undefined);
+      this.#enqueue(task as TaskHandle<unknown>, fn);
+      return task;
     }
-    return task as Task<T>;
+    // The fast path, kept flat: it runs once per task, often before it is optimised.
+    this.#running++;
+    let result: unknown;
+    try {
+      result = fn(this.#token);
+    } catch (error) {
+      this.#settled(false, error, true);
+      return new TaskHandle<T>(name, REJECTED, error);
+    }
+    if (result instanceof Promise) {
+      // The same two handlers for every task: a task costs no closure.
+      void result.then(this.#fulfilled, this.#rejected);
+      return new TaskHandle<T>(name, PROMISED, result);
+    }
+    const task = new TaskHandle<T>(name, WAITING, undefined);
+    this.#adopt(task as TaskHandle<unknown>, result);
+    return task;
   }
 
   /**
@@ -272,20 +304,24 @@ export class TaskGroup implements AsyncDisposable {
     }
   }
 
-  /** Calls `fn` and settles the task when its outcome is known. */
+  /** Calls `fn` for a task that waited for its slot. */
   #execute(task: TaskHandle<unknown>, fn: TaskFn): void {
     let result: unknown;
     try {
-      result = fn(this.#source.token);
+      result = fn(this.#token);
     } catch (error) {
       task.settle(false, error);
       this.#settled(false, error, true);
       return;
     }
+    this.#adopt(task, result);
+  }
+
+  /** Settles `task` with what its function returned: a promise, another thenable or a value. */
+  #adopt(task: TaskHandle<unknown>, result: unknown): void {
     if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
       const promise = result instanceof Promise ? (result as Promise<unknown>) : Promise.resolve(result);
       task.follow(promise);
-      // Shared handlers, made once per group: a task costs no closure.
       void promise.then(this.#fulfilled, this.#rejected);
     } else {
       task.settle(true, result);
@@ -302,40 +338,41 @@ export class TaskGroup implements AsyncDisposable {
   };
 
   #enqueue(task: TaskHandle<unknown>, fn: TaskFn): void {
-    const queue = (this.#queue ??= new WaitQueue<undefined, TaskHandle<unknown>>());
-    const context = captureAsyncContext();
-    const token = this.#source.token;
-    void queue.wait(task, { signal: token }).then(
-      () => {
-        // Woken with a slot. The group may have been cancelled since (even by a task that was
-        // woken just before this one): then this task never starts and the slot moves on.
-        // (WaitQueue's onAbandon check runs a microtask earlier, so it cannot see that.)
-        if (token.isCancelled) {
-          this.#release();
-          this.#refuse(task, cancelledError(token.reason));
-          return;
-        }
-        context.run(() => {
-          this.#execute(task, fn);
-        });
-      },
-      (error: unknown) => {
-        this.#refuse(task, error);
-      },
-    );
+    const queue = (this.#queue ??= new WaitQueue<Queued, Queued>());
+    // No signal per waiter: when the group stops, #stop wakes every waiter to refuse it. The
+    // promise never rejects.
+    void queue.wait(new Queued(task, fn, captureAsyncContext())).then(this.#woken);
   }
 
-  /** A task that waited for a slot will never start. */
-  #refuse(task: TaskHandle<unknown>, error: unknown): void {
-    task.settle(false, error);
-    this.#settled(false, error, false);
-  }
+  /** A waiting task was woken: with a slot, or because the group stopped. */
+  readonly #woken = (queued: Queued): void => {
+    // The group may have been cancelled since it was woken (even by a task woken just before
+    // this one): then it never starts, and its slot moves on.
+    const token = this.#source.token;
+    if (token.isCancelled) {
+      if (queued.held) this.#release();
+      const refusal = (this.#refusal ??= cancelledError(token.reason));
+      queued.task.settle(false, refusal);
+      this.#settled(false, refusal, false);
+      return;
+    }
+    queued.context.run(this.#startQueued, queued);
+  };
+
+  readonly #startQueued = (queued: Queued): void => {
+    this.#execute(queued.task, queued.fn);
+  };
 
   /** Frees a slot: straight to the oldest waiter, if any. */
   #release(): void {
     const queue = this.#queue;
-    if (queue !== undefined && !queue.isEmpty) queue.wake(undefined);
-    else this.#running--;
+    if (queue !== undefined && !queue.isEmpty) {
+      const next = queue.peek() as Queued;
+      next.held = true;
+      queue.wake(next);
+    } else {
+      this.#running--;
+    }
   }
 
   /** A task has settled; `held` tells whether it held a slot (its function ran). */
@@ -369,17 +406,23 @@ export class TaskGroup implements AsyncDisposable {
     this.#stop(error, 'The task group is stopping because a task failed');
   }
 
-  /** Cancels the group's token (and so every task's) once. */
+  /** Cancels the group's token (and so every task's) once; tasks waiting for a slot never start. */
   #stop(cause: unknown, message: string): void {
     if (this.#stopping) return;
     this.#stopping = true;
+    // Tasks always see a cancellation as the reason, so that what they throw when they obey it
+    // (a fetch rejecting with the reason) is never mistaken for a failure.
+    const reason = isCancellation(cause) ? cause : new CancelledError(message, { cause });
     try {
-      // Tasks always see a cancellation as the reason, so that what they throw when they obey it
-      // (a fetch rejecting with the reason) is never mistaken for a failure.
-      this.#source.cancel(isCancellation(cause) ? cause : new CancelledError(message, { cause }));
+      this.#source.cancel(reason);
     } catch (error) {
       // A cancellation callback threw: that is a failure too, and must not be lost.
       (this.#failures ??= []).push(error);
+    }
+    const queue = this.#queue;
+    if (queue !== undefined) {
+      // Wake every waiter without a slot: each sees the cancelled token and never starts.
+      while (!queue.isEmpty) queue.wake(queue.peek() as Queued);
     }
   }
 }

@@ -21,13 +21,13 @@ export interface Task<T> extends PromiseLike<T> {
   finally(onFinally?: (() => void) | null): Promise<T>;
 }
 
-/** Not started yet (waiting for a slot): `#waiting` holds the promise of whoever awaits it. */
-const WAITING = 0;
-/** Running or settled through a promise: `#result` is that promise. */
-const PROMISED = 1;
+/** Not started yet (waiting for a slot): `waiting` holds the promise of whoever awaits it. */
+export const WAITING = 0;
+/** Running or settled through a promise: `result` is that promise. */
+export const PROMISED = 1;
 /** Settled without a promise (a synchronous function, or never started). */
-const FULFILLED = 2;
-const REJECTED = 3;
+export const FULFILLED = 2;
+export const REJECTED = 3;
 
 /** The promise of a task someone awaits before it has started, with its resolvers. */
 class Waiting<T> {
@@ -50,13 +50,18 @@ class Waiting<T> {
  * of its own.
  */
 export class TaskHandle<T> implements Task<T> {
-  readonly name: string | undefined;
-  #state = WAITING;
-  #result: unknown = undefined;
-  #waiting: Waiting<T> | undefined = undefined;
+  // Plain fields set in the constructor (no field initialisers): spawn runs this per task, and
+  // it must stay cheap before the optimising compiler has caught up.
+  declare readonly name: string | undefined;
+  private declare state: number;
+  private declare result: unknown;
+  private declare waiting: Waiting<T> | undefined;
 
-  constructor(name: string | undefined) {
+  constructor(name: string | undefined, state: number, result: unknown) {
     this.name = name;
+    this.state = state;
+    this.result = result;
+    this.waiting = undefined;
   }
 
   get [Symbol.toStringTag](): string {
@@ -65,36 +70,36 @@ export class TaskHandle<T> implements Task<T> {
 
   /** The function returned a promise (the group has attached its own handlers to it). */
   follow(promise: Promise<T>): void {
-    this.#state = PROMISED;
-    this.#result = promise;
-    this.#flush();
+    this.state = PROMISED;
+    this.result = promise;
+    this.flush();
   }
 
   /** The function returned a plain value, or threw, or never ran. */
   settle(ok: boolean, result: unknown): void {
-    this.#state = ok ? FULFILLED : REJECTED;
-    this.#result = result;
-    this.#flush();
+    this.state = ok ? FULFILLED : REJECTED;
+    this.result = result;
+    this.flush();
   }
 
-  #flush(): void {
-    const waiting = this.#waiting;
+  private flush(): void {
+    const waiting = this.waiting;
     if (waiting === undefined) return;
-    this.#waiting = undefined;
-    waiting.resolve(this.#outcome());
+    this.waiting = undefined;
+    waiting.resolve(this.outcome());
   }
 
-  #outcome(): Promise<T> {
-    switch (this.#state) {
+  private outcome(): Promise<T> {
+    switch (this.state) {
       case PROMISED:
-        return this.#result as Promise<T>;
+        return this.result as Promise<T>;
       case FULFILLED:
-        return Promise.resolve(this.#result as T);
+        return Promise.resolve(this.result as T);
       case REJECTED:
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a task rejects with whatever its function threw
-        return Promise.reject(this.#result);
+        return Promise.reject(this.result);
       default:
-        return (this.#waiting ??= new Waiting<T>()).promise;
+        return (this.waiting ??= new Waiting<T>()).promise;
     }
   }
 
@@ -102,14 +107,14 @@ export class TaskHandle<T> implements Task<T> {
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onRejected?: ((error: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return this.#outcome().then(onFulfilled, onRejected);
+    return this.outcome().then(onFulfilled, onRejected);
   }
 
   catch<R = never>(onRejected?: ((error: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.#outcome().catch(onRejected);
+    return this.outcome().catch(onRejected);
   }
 
   finally(onFinally?: (() => void) | null): Promise<T> {
-    return this.#outcome().finally(onFinally);
+    return this.outcome().finally(onFinally);
   }
 }

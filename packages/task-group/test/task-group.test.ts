@@ -462,6 +462,64 @@ describe('TaskGroup.run', () => {
   });
 });
 
+describe('Task', () => {
+  it('resolves a task awaited while it waits for a slot with its value once it ran', async () => {
+    const gate = deferred();
+    const result = await TaskGroup.run(
+      async (tg) => {
+        tg.spawn(() => gate.promise);
+        const queued = tg.spawn(async () => 'queued value');
+        const awaited = queued.then((value) => value.toUpperCase());
+        gate.resolve();
+        return awaited;
+      },
+      { maxConcurrency: 1 },
+    );
+    expect(result).toBe('QUEUED VALUE');
+  });
+
+  it('rejects a task awaited while it waits for a slot with CancelledError when the group fails', async () => {
+    const gate = deferred();
+    let queuedError: unknown;
+    const error = await caught(
+      TaskGroup.run(
+        (tg) => {
+          tg.spawn(async () => {
+            await gate.promise;
+            throw new Error('boom');
+          });
+          tg.spawn(() => 1).catch((e: unknown) => {
+            queuedError = e;
+          });
+          gate.resolve();
+        },
+        { maxConcurrency: 1 },
+      ),
+    );
+    expect(error).toBeInstanceOf(TaskGroupError);
+    expect(CancelledError.is(queuedError)).toBe(true);
+  });
+
+  it('follows a thenable that is not a promise, and supports catch and finally', async () => {
+    let finallyRan = false;
+    const value = await TaskGroup.run(async (tg) => {
+      const thenable: PromiseLike<number> = {
+        then(onFulfilled) {
+          return Promise.resolve(7).then(onFulfilled);
+        },
+      };
+      const task = tg.spawn(() => thenable);
+      const failing = tg.spawn(() => Promise.reject(new CancelledError()));
+      await failing.catch(() => undefined);
+      await task.finally(() => (finallyRan = true));
+      expect(Object.prototype.toString.call(task)).toBe('[object Task]');
+      return task;
+    });
+    expect(value).toBe(7);
+    expect(finallyRan).toBe(true);
+  });
+});
+
 describe('nested groups', () => {
   it('sees an inner failure as one failure of the outer group', async () => {
     const inner = [new Error('a'), new Error('b')];

@@ -12,7 +12,9 @@ import {
   isAborted,
 } from '@x/core';
 import { ClosedError } from './closed-error.js';
-import { BLOCKED, Job, JobCancel, JobList, JobQueue, QUEUED, RUNNING, SETTLED, type JobFn } from './internal/job.js';
+import { BLOCKED, Job, JobCancel, QUEUED, RUNNING, SETTLED, type JobFn } from './internal/job.js';
+import { JobList } from './internal/job-list.js';
+import { JobQueue } from './internal/job-queue.js';
 import { Worker } from './internal/worker.js';
 
 /** Options of {@link WorkerPool}'s constructor. */
@@ -125,6 +127,10 @@ export class WorkerPool implements AsyncDisposable {
   #closeError: unknown = undefined;
 
   /**
+   * Creates an open pool; no worker runs until a job is submitted.
+   *
+   * **Cancellation**: a `signal` that has already fired gives a closed pool.
+   *
    * **Errors**: `TypeError` / `RangeError` naming the option for a bad `concurrency`,
    * `maxQueue` or `signal`.
    */

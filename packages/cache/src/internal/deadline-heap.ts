@@ -1,14 +1,14 @@
-// A binary min-heap of entries ordered by the time they stop being servable. It lets the cache
+// A binary min-heap of entries ordered by the time they expire. It lets the cache
 // drop every expired entry in O(k log n) for the k that expired, without a timer and without
 // scanning: `size` stays exact and expired entries never count as LRU evictions.
 
-/** What the heap orders: `dropAt` (ms since the epoch) and the item's own slot in the heap. */
+/** What the heap orders: `expiresAt` (ms since the epoch) and the item's own slot in the heap. */
 export interface DeadlineItem {
-  dropAt: number;
+  expiresAt: number;
   heapIndex: number;
 }
 
-/** @internal A min-heap on `dropAt` whose items know their index, for O(log n) removal. */
+/** @internal A min-heap on `expiresAt` whose items know their index, for O(log n) removal. */
 export class DeadlineHeap<T extends DeadlineItem> {
   readonly #items: T[] = [];
 
@@ -38,7 +38,7 @@ export class DeadlineHeap<T extends DeadlineItem> {
     this.#up(last.heapIndex);
   }
 
-  /** Restores the order after `item.dropAt` changed. */
+  /** Restores the order after `item.expiresAt` changed. */
   update(item: T): void {
     this.#down(item.heapIndex);
     this.#up(item.heapIndex);
@@ -55,7 +55,7 @@ export class DeadlineHeap<T extends DeadlineItem> {
     while (index > 0) {
       const parentIndex = (index - 1) >> 1;
       const parent = items[parentIndex] as T;
-      if (parent.dropAt <= item.dropAt) break;
+      if (parent.expiresAt <= item.expiresAt) break;
       items[index] = parent;
       parent.heapIndex = index;
       index = parentIndex;
@@ -72,9 +72,9 @@ export class DeadlineHeap<T extends DeadlineItem> {
       let child = 2 * index + 1;
       if (child >= length) break;
       const right = child + 1;
-      if (right < length && (items[right] as T).dropAt < (items[child] as T).dropAt) child = right;
+      if (right < length && (items[right] as T).expiresAt < (items[child] as T).expiresAt) child = right;
       const smallest = items[child] as T;
-      if (item.dropAt <= smallest.dropAt) break;
+      if (item.expiresAt <= smallest.expiresAt) break;
       items[index] = smallest;
       smallest.heapIndex = index;
       index = child;
