@@ -5,6 +5,5 @@ import projects from './vitest.workspace.js';
 export default defineConfig({
   test: {
     projects,
-    reporters: process.env['CI'] ? ['default'] : ['default'],
   },
 });
