@@ -7,12 +7,11 @@ import {
   assertInteger,
   assertNumber,
   cancelledError,
-  captureAsyncContext,
   describeValue,
   isAborted,
 } from '@x/core';
 import { ClosedError } from './closed-error.js';
-import { BLOCKED, Job, JobCancel, QUEUED, RUNNING, SETTLED, type JobFn } from './internal/job.js';
+import { BLOCKED, ExtJob, Job, JobCancel, QUEUED, RUNNING, SETTLED, type JobFn } from './internal/job.js';
 import { JobList } from './internal/job-list.js';
 import { JobQueue } from './internal/job-queue.js';
 import { Worker } from './internal/worker.js';
@@ -74,6 +73,13 @@ function checkMaxQueue(value: unknown): number {
   if (value === undefined || value === Infinity) return Infinity;
   assertInteger('maxQueue', value, 1);
   return value;
+}
+
+// One shared promise executor instead of a closure per job. It runs synchronously inside
+// `new Promise`, so handing the job over through a module variable is safe.
+let forming: Job | null = null;
+function attach(resolve: (value: unknown) => void): void {
+  (forming as Job).settle = resolve;
 }
 
 /** A rejected promise for the caller of a job: the only place the pool rejects a caller's promise. */
@@ -309,25 +315,26 @@ export class WorkerPool implements AsyncDisposable {
       token = CancellationToken.from(signal);
       if (token.isCancelled) return rejection(cancelledError(token.reason));
     }
-    const job = new Job(fn, priority);
-    const promise = new Promise<unknown>((resolve) => {
-      job.settle = resolve;
-    });
+    // The job captures the async context of this call as it is made (it is its snapshot).
+    let job: Job;
     let cancel: JobCancel | undefined;
     if (token !== undefined) {
       cancel = new JobCancel();
-      job.cancel = cancel;
+      job = new ExtJob(fn, priority, cancel);
+      const registered = job;
       cancel.registration = token.onCancel((reason) => {
-        this.#cancel(job, reason);
+        this.#cancel(registered, reason);
       });
-    }
+    } else job = priority === 0 ? new Job(fn) : new ExtJob(fn, priority, undefined);
+    forming = job;
+    const promise = new Promise<unknown>(attach);
+    forming = null;
     if (this.#queue.size === 0 && !this.#paused && this.#running < this.#concurrency) {
-      this.#run(this.#idleWorkers.pop() ?? this.#newWorker(), job);
+      // It starts now, in the caller's context already.
+      this.#run(this.#idleWorkers.pop() ?? this.#newWorker(), job, false);
     } else if (this.#queue.size >= this.#maxQueue) {
-      job.context = captureAsyncContext();
       this.#blocked.push(job);
     } else {
-      job.context = captureAsyncContext();
       if (cancel !== undefined) cancel.state = QUEUED;
       this.#queue.push(job);
     }
@@ -341,7 +348,8 @@ export class WorkerPool implements AsyncDisposable {
     return worker;
   }
 
-  #run(worker: Worker, job: Job): void {
+  /** Starts `job` on `worker`; `inContext`: in the async context of its `submit` call. */
+  #run(worker: Worker, job: Job, inContext: boolean): void {
     this.#running++;
     worker.job = job;
     let token = this.#source.token;
@@ -352,11 +360,13 @@ export class WorkerPool implements AsyncDisposable {
       cancel.source = source;
       token = source.token;
     }
-    const context = job.context;
-    job.context = undefined;
     let result: unknown;
     try {
-      result = context === undefined ? job.fn(token) : context.run(job.fn, token);
+      if (inContext) result = job.runInContext(token);
+      else {
+        const fn = job.fn;
+        result = fn(token);
+      }
     } catch (error) {
       result = rejection(error);
     }
@@ -390,7 +400,7 @@ export class WorkerPool implements AsyncDisposable {
       const job = this.#queue.shift();
       if (job !== null) {
         this.#admit();
-        this.#run(worker, job);
+        this.#run(worker, job, true);
         return;
       }
     }
@@ -404,7 +414,7 @@ export class WorkerPool implements AsyncDisposable {
       const job = this.#queue.shift();
       if (job === null) break;
       this.#admit();
-      this.#run(this.#idleWorkers.pop() ?? this.#newWorker(), job);
+      this.#run(this.#idleWorkers.pop() ?? this.#newWorker(), job, true);
     }
   }
 
@@ -431,7 +441,6 @@ export class WorkerPool implements AsyncDisposable {
     if (state === BLOCKED) this.#blocked.remove(job);
     else this.#queue.remove(job);
     cancel.state = SETTLED;
-    job.context = undefined;
     job.settle(rejection(cancelledError(reason)));
     if (state === QUEUED) {
       this.#admit();
@@ -447,7 +456,6 @@ export class WorkerPool implements AsyncDisposable {
       cancel.registration?.[Symbol.dispose]();
       cancel.registration = undefined;
     }
-    job.context = undefined;
     job.settle(rejection(error));
   }
 

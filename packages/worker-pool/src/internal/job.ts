@@ -1,8 +1,10 @@
 // A job that could not start at once. It is in at most one list at a time: the pool's
 // "waiting for room" FIFO, one priority bucket of the job queue, or none (running, settled).
-// Kept small on purpose: a queued job costs one of these, its caller's promise and its
-// async-context snapshot.
-import type { AsyncContextSnapshot, CancellationSource, CancellationToken } from '@x/core';
+// Kept small on purpose: a queued job costs one of these and its caller's promise (with that
+// promise's resolve function). The job *is* its async-context snapshot (an `AsyncResource`
+// on Node), and the common job (no signal, priority 0) has no field for a priority or a
+// cancellation state: those live on the prototype.
+import type { CancellationSource, CancellationToken } from '@x/core';
 
 /** Waiting for room in a full queue: not accepted yet. */
 export const BLOCKED = 0;
@@ -28,23 +30,78 @@ export class JobCancel {
   source: CancellationSource | undefined = undefined;
 }
 
-/** One job that could not start at once: a node of an intrusive doubly linked list. */
-export class Job {
+/** What a job needs of `AsyncResource`: capture the context when made, run a function in it. */
+interface ContextResource {
+  runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R;
+}
+type ContextResourceClass = new (type: string) => ContextResource;
+
+/** Outside Node: no async context to capture, the function is called as is. */
+class PlainResource implements ContextResource {
+  runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R {
+    return fn.apply(thisArg, args);
+  }
+}
+
+/**
+ * Node's `AsyncResource`, reached through `process.getBuiltinModule` as `@x/core`'s
+ * `captureAsyncContext` does (never through a static `node:` import, so the package still loads
+ * in a browser bundle), or {@link PlainResource} where there is none.
+ */
+function contextResourceClass(): ContextResourceClass {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncResource?: ContextResourceClass } | undefined;
+  return mod?.AsyncResource ?? PlainResource;
+}
+
+const ContextResourceBase = contextResourceClass();
+
+/**
+ * One job that could not start at once: a node of an intrusive doubly linked list, and the
+ * snapshot of the async context (`AsyncLocalStorage` values) of its `submit` call, taken when
+ * it is made — the same as `captureAsyncContext()`, without a second object per job.
+ */
+export class Job extends ContextResourceBase {
   prev: Job | null = null;
   next: Job | null = null;
   readonly fn: JobFn;
-  readonly priority: number;
   /**
    * Settles the caller's promise. Only the resolve function is kept (not the reject one):
    * a failure resolves it with a rejected promise.
    */
   settle: Settle = settleNothing;
-  context: AsyncContextSnapshot | undefined = undefined;
-  cancel: JobCancel | undefined = undefined;
+  /** Any finite number; `0` (from the prototype) unless this is an {@link ExtJob}. */
+  declare readonly priority: number;
+  /** `undefined` (from the prototype) unless this is an {@link ExtJob} with a signal. */
+  declare readonly cancel: JobCancel | undefined;
 
-  constructor(fn: JobFn, priority: number) {
+  constructor(fn: JobFn) {
+    super('x.task');
     this.fn = fn;
+  }
+
+  /** Calls the job's function with `token` in the async context of its `submit` call. */
+  runInContext(token: CancellationToken): unknown {
+    return this.runInAsyncScope(this.fn, undefined, token);
+  }
+}
+
+// Writable, so that a subclass field (or an assignment) shadows them on the instance.
+Object.defineProperties(Job.prototype, {
+  priority: { value: 0, writable: true },
+  cancel: { value: undefined, writable: true },
+});
+
+/** A job with a priority other than `0`, or whose caller passed a `signal`. */
+export class ExtJob extends Job {
+  // Own fields, shadowing the prototype's defaults: one shape for every ExtJob.
+  override readonly priority: number = 0;
+  override readonly cancel: JobCancel | undefined = undefined;
+
+  constructor(fn: JobFn, priority: number, cancel: JobCancel | undefined) {
+    super(fn);
     this.priority = priority;
+    this.cancel = cancel;
   }
 }
 
