@@ -28,7 +28,7 @@ export interface AcquireOptions {
  */
 export type RunOptions = AcquireOptions;
 
-type Settle = (value: Permit | PromiseLike<never>) => void;
+type Settle = (value: Permit | undefined | PromiseLike<never>) => void;
 
 // One shared executor, so that queuing allocates no closure: the promise's resolve function is
 // picked up from here right after `new Promise(capture)`.
@@ -43,6 +43,12 @@ class Waiter {
   next: Waiter | null = null;
   readonly weight: number;
   /**
+   * Whether the caller wants a {@link Permit}: false for the internal waits of `run`, which are
+   * woken with `undefined` and give their weight back themselves (no guard object, no `then`
+   * lookup on the resolution).
+   */
+  readonly wantsPermit: boolean;
+  /**
    * Settles the caller's promise; `null` once the waiter has left the queue. Rejection goes
    * through it too (`settle(new Rejection(error))`), so no reject function is kept per waiter.
    */
@@ -50,8 +56,9 @@ class Waiter {
   /** Only for waits with a signal or a timeout. */
   watch: Watch | null = null;
 
-  constructor(weight: number, settle: Settle) {
+  constructor(weight: number, wantsPermit: boolean, settle: Settle) {
     this.weight = weight;
+    this.wantsPermit = wantsPermit;
     this.settle = settle;
   }
 }
@@ -155,7 +162,8 @@ export class Semaphore {
   #tail: Waiter | null = null;
   #waiting = 0;
   readonly #giveBack = (weight: number): void => {
-    this.#release(weight);
+    this.#available += weight;
+    if (this.#head !== null) this.#drain();
   };
 
   static {
@@ -242,23 +250,29 @@ export class Semaphore {
    * ```
    */
   acquire(options?: AcquireOptions): Promise<Permit> {
-    let weight = 1;
-    let signal: AbortSignal | CancellationToken | undefined;
-    if (options !== undefined) {
-      weight = this.#check(options);
-      signal = options.signal;
+    if (options === undefined) {
+      // The common call, without options: weight 1, no signal, no timeout. Permits are whole
+      // numbers, so `available > 0` means one is free.
+      if (this.#available > 0 && this.#head === null && !this.#closed) {
+        this.#available--;
+        return Promise.resolve(new Permit(this.#giveBack, 1));
+      }
+      if (this.#closed) return Promise.reject(this.#closedError());
+      return this.#enqueue(1, true, undefined, null) as Promise<Permit>;
     }
+    const weight = this.#check(options);
+    const signal = options.signal;
     const aborted = signal !== undefined && isAborted(signal); // also checks what `signal` is
     if (this.#closed) return Promise.reject(this.#closedError());
-    if (aborted) return Promise.reject(cancelledError(abortReason(signal as AbortSignal | CancellationToken)));
+    if (aborted) return Promise.reject(cancelledError(abortReason(signal)));
     if (weight <= this.#available && this.#head === null) {
       this.#available -= weight;
       return Promise.resolve(new Permit(this.#giveBack, weight));
     }
-    if (signal === undefined) return this.#enqueue(weight, options, null);
+    if (signal === undefined) return this.#enqueue(weight, true, options, null) as Promise<Permit>;
     const group = this.#group(CancellationToken.from(signal));
     // A permit handed over while the signal fires before the caller resumes goes back.
-    return this.#enqueue(weight, options, group).then(group.checkResumed);
+    return (this.#enqueue(weight, true, options, group) as Promise<Permit>).then(group.checkResumed);
   }
 
   /**
@@ -297,12 +311,16 @@ export class Semaphore {
    */
   run<T>(fn: (token: CancellationToken) => T | PromiseLike<T>, options?: RunOptions): Promise<T> {
     assertFunction('fn', fn);
-    let weight = 1;
-    let token = CancellationToken.none;
-    if (options !== undefined) {
-      weight = this.#check(options);
-      if (options.signal !== undefined) token = CancellationToken.from(options.signal);
+    if (options === undefined) {
+      // The common call, without options: weight 1, no signal, no timeout.
+      if (this.#available > 0 && this.#head === null && !this.#closed) {
+        this.#available--;
+        return this.#runHeld(fn, CancellationToken.none, 1);
+      }
+      return this.#runWaiting(fn);
     }
+    const weight = this.#check(options);
+    const token = options.signal === undefined ? CancellationToken.none : CancellationToken.from(options.signal);
     if (!this.#closed && weight <= this.#available && this.#head === null && !token.isCancelled) {
       this.#available -= weight;
       return this.#runHeld(fn, token, weight);
@@ -379,15 +397,35 @@ export class Semaphore {
     while ((waiter = this.#head) !== null && waiter.weight <= this.#available) {
       this.#available -= waiter.weight;
       const settle = waiter.settle as Settle;
-      this.#unlink(waiter);
-      settle(new Permit(this.#giveBack, waiter.weight));
+      if (waiter.watch === null) {
+        // Nothing to stop (no timer, no signal group): take it off the head directly.
+        const next = waiter.next;
+        this.#head = next;
+        if (next === null) this.#tail = null;
+        else {
+          next.prev = null;
+          waiter.next = null;
+        }
+        waiter.settle = null;
+        this.#waiting--;
+      } else this.#unlink(waiter);
+      settle(waiter.wantsPermit ? new Permit(this.#giveBack, waiter.weight) : undefined);
     }
   }
 
-  /** Joins the tail of the queue, in `group` when the wait has a signal (not cancelled yet). */
-  #enqueue(weight: number, options: AcquireOptions | undefined, group: SignalGroup | null): Promise<Permit> {
-    const promise = new Promise<Permit>(capture);
-    const waiter = new Waiter(weight, captured as Settle);
+  /**
+   * Joins the tail of the queue, in `group` when the wait has a signal (not cancelled yet).
+   * Resolves with a {@link Permit} when `wantsPermit`, else with `undefined` once the caller
+   * holds `weight` permits (and owes them back).
+   */
+  #enqueue(
+    weight: number,
+    wantsPermit: boolean,
+    options: AcquireOptions | undefined,
+    group: SignalGroup | null,
+  ): Promise<Permit | undefined> {
+    const promise = new Promise<Permit | undefined>(capture);
+    const waiter = new Waiter(weight, wantsPermit, captured as Settle);
     captured = undefined; // do not keep the last caller's promise alive
     const tail = this.#tail;
     if (tail === null) this.#head = waiter;
@@ -501,6 +539,18 @@ export class Semaphore {
     }
   }
 
+  /** `run(fn)` without options when it has to wait: weight 1, no signal, no timeout. */
+  async #runWaiting<T>(fn: (token: CancellationToken) => T | PromiseLike<T>): Promise<T> {
+    if (this.#closed) throw this.#closedError();
+    // Resumes holding one permit (no Permit object: it is given back right here).
+    await this.#enqueue(1, false, undefined, null);
+    try {
+      return await fn(CancellationToken.none);
+    } finally {
+      this.#release(1);
+    }
+  }
+
   async #runQueued<T>(
     fn: (token: CancellationToken) => T | PromiseLike<T>,
     token: CancellationToken,
@@ -509,16 +559,21 @@ export class Semaphore {
   ): Promise<T> {
     if (this.#closed) throw this.#closedError();
     if (token.isCancelled) throw cancelledError(token.reason);
-    const permit = await this.#enqueue(weight, options, token === CancellationToken.none ? null : this.#group(token));
-    if (isAborted(token)) {
-      // Handed over while the signal fired: pass it on, never start `fn`.
-      permit.release();
-      throw cancelledError(token.reason);
+    if (token === CancellationToken.none) {
+      // Resumes holding `weight` permits (no Permit object: they are given back right here).
+      await this.#enqueue(weight, false, options, null);
+    } else {
+      await this.#enqueue(weight, false, options, this.#group(token));
+      if (isAborted(token)) {
+        // Handed over while the signal fired: pass it on, never start `fn`.
+        this.#release(weight);
+        throw cancelledError(token.reason);
+      }
     }
     try {
       return await fn(token);
     } finally {
-      permit.release();
+      this.#release(weight);
     }
   }
 }
