@@ -44,9 +44,9 @@ if (scenario.unit === 'bytes') {
   for (const key of Object.keys(metrics)) metrics[key] = [];
   const samples = [];
   const sampleCount = quick ? 3 : 7;
-  // One collection before sampling, none between samples: gc() between samples throws away
-  // optimised code of user classes (weak-object deopts) while built-ins keep theirs.
-  globalThis.gc?.();
+  // No forced collection before or between samples: gc() throws away optimised code of
+  // JavaScript promise code (weak-object deopts) for several samples while built-ins such as
+  // Promise.all keep theirs, which skews exactly the comparisons this runner exists for.
   // Slow implementations (seconds per sample) stop after a time budget, with at least 3
   // samples; fast ones always take all of theirs.
   const budgetEnd = performance.now() + (quick ? 500 : 1500);
