@@ -1,6 +1,6 @@
 import { assertInteger } from '@x/core';
-import { assertSource, DONE, isThenable, Lazy, open, type Pull } from './internal/source.js';
-import { Stage } from './internal/stage.js';
+import { assertSource, DONE, Lazy, open, type Pull } from './internal/source.js';
+import { PumpStage } from './internal/pump-stage.js';
 import type { Operator } from './pipe.js';
 
 /** One pulled item waiting for the consumer: a node of an intrusive FIFO list. */
@@ -13,12 +13,11 @@ class Item<T> {
   }
 }
 
-class ReadAhead<T> extends Stage<T, T> {
+class ReadAhead<T> extends PumpStage<T, T> {
   private readonly capacity: number;
   private head: Item<T> | null = null;
   private tail: Item<T> | null = null;
   private size = 0;
-  private pulling = false;
   private started = false;
   /** The source ended (`done`): yield what is buffered, then finish. */
   private ended = false;
@@ -82,45 +81,17 @@ class ReadAhead<T> extends Stage<T, T> {
     }
   }
 
-  /** Pulls while the buffer (counting the pull under way) has room. One pull at a time. */
-  private fill(): void {
-    while (!this.isClosed() && !this.pulling && !this.sourceClosed && this.size < this.capacity) {
-      let result: IteratorResult<T> | PromiseLike<IteratorResult<T>>;
-      try {
-        result = this.source.next();
-      } catch (error) {
-        this.failed(error);
-        return;
-      }
-      if (isThenable(result)) {
-        this.pulling = true;
-        result.then(this.onPull, this.onPullError);
-        return;
-      }
-      this.push(result);
-    }
+  /** Room while the buffer, counting the pull under way, is below capacity. */
+  protected override hasRoom(): boolean {
+    return this.size < this.capacity;
   }
 
-  private readonly onPull = (result: IteratorResult<T>): void => {
-    this.pulling = false;
-    if (this.isClosed()) return;
-    this.push(result);
-    this.fill();
-  };
-
-  private readonly onPullError = (error: unknown): void => {
-    this.pulling = false;
-    this.failed(error);
-  };
-
-  private failed(error: unknown): void {
-    this.sourceClosed = true;
-    if (this.isClosed()) return;
+  protected override sourceFailed(error: unknown): void {
     this.failure = { error };
     this.wakeConsumer();
   }
 
-  private push(result: IteratorResult<T>): void {
+  protected override take(result: IteratorResult<T>): void {
     if (result.done === true) {
       this.sourceClosed = true;
       this.ended = true;

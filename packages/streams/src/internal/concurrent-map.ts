@@ -1,6 +1,6 @@
 import { CancellationSource, type CancellationToken } from '@x/core';
 import { DONE, isThenable, type Pull } from './source.js';
-import { Stage } from './stage.js';
+import { PumpStage } from './pump-stage.js';
 
 const PENDING = 0;
 const READY = 1;
@@ -18,7 +18,7 @@ class Slot<U> {
  * (the list holds every started slot); unordered ones as they complete (the list holds only
  * completed slots).
  */
-export class ConcurrentMap<T, U> extends Stage<T, U> {
+export class ConcurrentMap<T, U> extends PumpStage<T, U> {
   private readonly fn: (item: T, token: CancellationToken) => U | PromiseLike<U>;
   private readonly limit: number;
   private readonly ordered: boolean;
@@ -27,8 +27,6 @@ export class ConcurrentMap<T, U> extends Stage<T, U> {
   private active = 0;
   /** Callbacks started whose result has not been yielded yet (running or ready). */
   private window = 0;
-  /** A `source.next()` is pending. */
-  private pulling = false;
   private head: Slot<U> | null = null;
   private tail: Slot<U> | null = null;
   /** The failure to deliver to the consumer, once. */
@@ -108,44 +106,15 @@ export class ConcurrentMap<T, U> extends Stage<T, U> {
     }
   }
 
-  /** Pulls and starts callbacks while there is room. One pull at a time. */
-  private fill(): void {
-    while (!this.isClosed() && !this.pulling && !this.sourceClosed && this.window < this.limit) {
-      let result: IteratorResult<T> | PromiseLike<IteratorResult<T>>;
-      try {
-        result = this.source.next();
-      } catch (error) {
-        this.sourceFailed(error);
-        return;
-      }
-      if (isThenable(result)) {
-        this.pulling = true;
-        result.then(this.onPull, this.onPullError);
-        return;
-      }
-      this.take(result);
-    }
+  protected override hasRoom(): boolean {
+    return this.window < this.limit;
   }
 
-  private readonly onPull = (result: IteratorResult<T>): void => {
-    this.pulling = false;
-    if (this.isClosed()) return;
-    this.take(result);
-    this.fill();
-  };
-
-  private readonly onPullError = (error: unknown): void => {
-    this.pulling = false;
-    this.sourceFailed(error);
-  };
-
-  private sourceFailed(error: unknown): void {
-    this.sourceClosed = true;
-    if (this.isClosed()) return;
+  protected override sourceFailed(error: unknown): void {
     this.fail(error);
   }
 
-  private take(result: IteratorResult<T>): void {
+  protected override take(result: IteratorResult<T>): void {
     if (result.done === true) {
       this.sourceClosed = true;
       this.wakeConsumer();
