@@ -1,6 +1,6 @@
 import {
   CancellationToken,
-  TimeoutError,
+  WaitQueue,
   abortReason,
   assertFunction,
   assertInteger,
@@ -28,100 +28,12 @@ export interface AcquireOptions {
  */
 export type RunOptions = AcquireOptions;
 
-type Settle = (value: Permit | undefined | PromiseLike<never>) => void;
-
-// One shared executor, so that queuing allocates no closure: the promise's resolve function is
-// picked up from here right after `new Promise(capture)`.
-let captured: Settle | undefined;
-function capture(resolve: Settle): void {
-  captured = resolve;
-}
-
-/** One queued acquire: a node of the semaphore's intrusive doubly linked list. */
-class Waiter {
-  prev: Waiter | null = null;
-  next: Waiter | null = null;
-  readonly weight: number;
-  /**
-   * Whether the caller wants a {@link Permit}: false for the internal waits of `run`, which are
-   * woken with `undefined` and give their weight back themselves (no guard object, no `then`
-   * lookup on the resolution).
-   */
-  readonly wantsPermit: boolean;
-  /**
-   * Settles the caller's promise; `null` once the waiter has left the queue. Rejection goes
-   * through it too (`settle(new Rejection(error))`), so no reject function is kept per waiter.
-   */
-  settle: Settle | null;
-  /** Only for waits with a signal or a timeout. */
-  watch: Watch | null = null;
-
-  constructor(weight: number, wantsPermit: boolean, settle: Settle) {
-    this.weight = weight;
-    this.wantsPermit = wantsPermit;
-    this.settle = settle;
-  }
-}
-
-/** What a waiter with a signal or a timeout carries besides its place in the queue. */
-class Watch {
-  readonly waiter: Waiter;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
-  group: SignalGroup | null = null;
-  prev: Watch | null = null;
-  next: Watch | null = null;
-
-  constructor(waiter: Waiter) {
-    this.waiter = waiter;
-  }
-}
-
 /**
- * The waiters of one semaphore that share one signal: a second intrusive list, with one
- * `onCancel` registration for all of them. A signal firing rejects the whole group in one
- * callback, with one shared `CancelledError` (as `fetch` calls share `signal.reason`).
+ * What a queued waiter asks for: its weight, positive when the caller wants a {@link Permit}
+ * (`acquire`), negative for the internal waits of `run`, which are woken with `undefined` and
+ * give their weight back themselves (no guard object, no `then` lookup on the resolution).
  */
-class SignalGroup {
-  readonly token: CancellationToken;
-  head: Watch | null = null;
-  tail: Watch | null = null;
-  registration: Disposable | undefined = undefined;
-  /** Hands a permit back when the signal fired between the wake-up and the caller resuming. */
-  readonly checkResumed: (permit: Permit) => Permit;
-
-  constructor(token: CancellationToken) {
-    this.token = token;
-    this.checkResumed = (permit) => {
-      if (token.isCancelled) {
-        permit.release();
-        throw cancelledError(token.reason);
-      }
-      return permit;
-    };
-  }
-}
-
-/**
- * A thenable that rejects whoever adopts it: `settle(new Rejection(error))` rejects a waiter's
- * promise through its resolve function, without a rejected promise in between (no
- * unhandled-rejection bookkeeping) and without keeping a reject function per waiter. One
- * instance can reject any number of waiters.
- */
-class Rejection implements PromiseLike<never> {
-  readonly #error: Error;
-
-  constructor(error: Error) {
-    this.#error = error;
-  }
-
-  then<A = never, B = never>(
-    _onFulfilled?: ((value: never) => A | PromiseLike<A>) | null,
-    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): PromiseLike<A | B> {
-    if (onRejected != null) onRejected(this.#error);
-    return this;
-  }
-}
+type Ask = number;
 
 // Lets Mutex name itself in ClosedError messages without a public constructor parameter.
 let setNoun: (semaphore: Semaphore, noun: string) => void;
@@ -155,15 +67,21 @@ export class Semaphore {
   #closed = false;
   #reason: unknown = undefined;
   #noun = 'semaphore';
-  /** The groups of waiters that share a signal, while any waits. */
-  #groups: Map<CancellationToken, SignalGroup> | undefined = undefined;
-  #onTimeout: ((watch: Watch) => void) | undefined = undefined;
-  #head: Waiter | null = null;
-  #tail: Waiter | null = null;
-  #waiting = 0;
+  /** The FIFO of waiters (core's cancellable wait queue): data = {@link Ask}, woken with a Permit or `undefined`. */
+  readonly #queue: WaitQueue<Permit | undefined, Ask> = new WaitQueue<Permit | undefined, Ask>({
+    // A waiter left (signal, timeout): whoever is now at the head may fit.
+    onLeave: () => {
+      this.#drain();
+    },
+    // Woken, but its signal fired before it resumed: the permits go on to the next waiters.
+    onAbandon: (permit, ask) => {
+      if (permit !== undefined) permit.release();
+      else this.#release(-ask);
+    },
+  });
   readonly #giveBack = (weight: number): void => {
     this.#available += weight;
-    if (this.#head !== null) this.#drain();
+    if (!this.#queue.isEmpty) this.#drain();
   };
 
   static {
@@ -200,10 +118,11 @@ export class Semaphore {
     assertInteger('capacity', value, 1);
     const old = this.#capacity;
     if (value < old) {
-      for (let waiter = this.#head; waiter !== null; waiter = waiter.next) {
-        if (waiter.weight > value) {
+      for (const ask of this.#queue) {
+        const weight = ask > 0 ? ask : -ask;
+        if (weight > value) {
           throw new RangeError(
-            `Expected \`capacity\` to be at least ${waiter.weight}, the weight of a queued waiter, got \`${value}\` (number)`,
+            `Expected \`capacity\` to be at least ${weight}, the weight of a queued waiter, got \`${value}\` (number)`,
           );
         }
       }
@@ -220,7 +139,7 @@ export class Semaphore {
 
   /** How many callers are queued for permits. */
   get waiting(): number {
-    return this.#waiting;
+    return this.#queue.size;
   }
 
   /** Whether {@link Semaphore.close} has been called. */
@@ -253,26 +172,24 @@ export class Semaphore {
     if (options === undefined) {
       // The common call, without options: weight 1, no signal, no timeout. Permits are whole
       // numbers, so `available > 0` means one is free.
-      if (this.#available > 0 && this.#head === null && !this.#closed) {
+      if (this.#available > 0 && this.#queue.isEmpty && !this.#closed) {
         this.#available--;
         return Promise.resolve(new Permit(this.#giveBack, 1));
       }
       if (this.#closed) return Promise.reject(this.#closedError());
-      return this.#enqueue(1, true, undefined, null) as Promise<Permit>;
+      return this.#queue.wait(1) as Promise<Permit>;
     }
     const weight = this.#check(options);
     const signal = options.signal;
     const aborted = signal !== undefined && isAborted(signal); // also checks what `signal` is
     if (this.#closed) return Promise.reject(this.#closedError());
     if (aborted) return Promise.reject(cancelledError(abortReason(signal)));
-    if (weight <= this.#available && this.#head === null) {
+    if (weight <= this.#available && this.#queue.isEmpty) {
       this.#available -= weight;
       return Promise.resolve(new Permit(this.#giveBack, weight));
     }
-    if (signal === undefined) return this.#enqueue(weight, true, options, null) as Promise<Permit>;
-    const group = this.#group(CancellationToken.from(signal));
-    // A permit handed over while the signal fires before the caller resumes goes back.
-    return (this.#enqueue(weight, true, options, group) as Promise<Permit>).then(group.checkResumed);
+    // A permit handed over while the signal fires before the caller resumes goes back (onAbandon).
+    return this.#queue.wait(weight, options) as Promise<Permit>;
   }
 
   /**
@@ -287,7 +204,7 @@ export class Semaphore {
   tryAcquire(weight = 1): Permit | undefined {
     assertInteger('weight', weight, 1, this.#capacity);
     if (this.#closed) throw this.#closedError();
-    if (weight > this.#available || this.#head !== null) return undefined;
+    if (weight > this.#available || !this.#queue.isEmpty) return undefined;
     this.#available -= weight;
     return new Permit(this.#giveBack, weight);
   }
@@ -313,7 +230,7 @@ export class Semaphore {
     assertFunction('fn', fn);
     if (options === undefined) {
       // The common call, without options: weight 1, no signal, no timeout.
-      if (this.#available > 0 && this.#head === null && !this.#closed) {
+      if (this.#available > 0 && this.#queue.isEmpty && !this.#closed) {
         this.#available--;
         return this.#runHeld(fn, CancellationToken.none, 1);
       }
@@ -321,7 +238,7 @@ export class Semaphore {
     }
     const weight = this.#check(options);
     const token = options.signal === undefined ? CancellationToken.none : CancellationToken.from(options.signal);
-    if (!this.#closed && weight <= this.#available && this.#head === null && !token.isCancelled) {
+    if (!this.#closed && weight <= this.#available && this.#queue.isEmpty && !token.isCancelled) {
       this.#available -= weight;
       return this.#runHeld(fn, token, weight);
     }
@@ -362,15 +279,7 @@ export class Semaphore {
     if (this.#closed) return;
     this.#closed = true;
     this.#reason = reason;
-    let waiter = this.#head;
-    if (waiter === null) return;
-    const error = new Rejection(this.#closedError());
-    while (waiter !== null) {
-      const settle = waiter.settle as Settle;
-      this.#unlink(waiter);
-      settle(error);
-      waiter = this.#head;
-    }
+    if (!this.#queue.isEmpty) this.#queue.rejectAll(this.#closedError());
   }
 
   #check(options: AcquireOptions): number {
@@ -388,146 +297,19 @@ export class Semaphore {
 
   #release(weight: number): void {
     this.#available += weight;
-    if (this.#head !== null) this.#drain();
+    if (!this.#queue.isEmpty) this.#drain();
   }
 
   /** Hands free permits straight to the head of the queue for as long as it fits. */
   #drain(): void {
-    let waiter: Waiter | null;
-    while ((waiter = this.#head) !== null && waiter.weight <= this.#available) {
-      this.#available -= waiter.weight;
-      const settle = waiter.settle as Settle;
-      if (waiter.watch === null) {
-        // Nothing to stop (no timer, no signal group): take it off the head directly.
-        const next = waiter.next;
-        this.#head = next;
-        if (next === null) this.#tail = null;
-        else {
-          next.prev = null;
-          waiter.next = null;
-        }
-        waiter.settle = null;
-        this.#waiting--;
-      } else this.#unlink(waiter);
-      settle(waiter.wantsPermit ? new Permit(this.#giveBack, waiter.weight) : undefined);
-    }
-  }
-
-  /**
-   * Joins the tail of the queue, in `group` when the wait has a signal (not cancelled yet).
-   * Resolves with a {@link Permit} when `wantsPermit`, else with `undefined` once the caller
-   * holds `weight` permits (and owes them back).
-   */
-  #enqueue(
-    weight: number,
-    wantsPermit: boolean,
-    options: AcquireOptions | undefined,
-    group: SignalGroup | null,
-  ): Promise<Permit | undefined> {
-    const promise = new Promise<Permit | undefined>(capture);
-    const waiter = new Waiter(weight, wantsPermit, captured as Settle);
-    captured = undefined; // do not keep the last caller's promise alive
-    const tail = this.#tail;
-    if (tail === null) this.#head = waiter;
-    else {
-      tail.next = waiter;
-      waiter.prev = tail;
-    }
-    this.#tail = waiter;
-    this.#waiting++;
-    const timeout = options?.timeout;
-    if (group === null && timeout === undefined) return promise;
-    const watch = new Watch(waiter);
-    waiter.watch = watch;
-    if (timeout !== undefined) {
-      this.#onTimeout ??= (expired) => {
-        expired.timer = undefined;
-        this.#leave(expired.waiter, new Rejection(new TimeoutError()));
-      };
-      watch.timer = setTimeout(this.#onTimeout, timeout, watch);
-    }
-    if (group !== null) {
-      watch.group = group;
-      const last = group.tail;
-      if (last === null) group.head = watch;
-      else {
-        last.next = watch;
-        watch.prev = last;
-      }
-      group.tail = watch;
-      group.registration ??= group.token.onCancel((reason) => {
-        this.#cancelGroup(group, reason);
-      });
-    }
-    return promise;
-  }
-
-  /** The group of waiters for `token` (created on first use, dropped when it empties). */
-  #group(token: CancellationToken): SignalGroup {
-    const groups = (this.#groups ??= new Map<CancellationToken, SignalGroup>());
-    let group = groups.get(token);
-    if (group === undefined) {
-      group = new SignalGroup(token);
-      groups.set(token, group);
-    }
-    return group;
-  }
-
-  /** A waiter gives up (timeout): it rejects, and whoever can now proceed is woken. */
-  #leave(waiter: Waiter, rejection: Rejection): void {
-    const settle = waiter.settle;
-    if (settle === null) return;
-    this.#unlink(waiter);
-    settle(rejection);
-    if (this.#head !== null) this.#drain();
-  }
-
-  /** A signal fired: every waiter in its group rejects with one shared `CancelledError`. */
-  #cancelGroup(group: SignalGroup, reason: unknown): void {
-    group.registration = undefined;
-    const rejection = new Rejection(cancelledError(reason));
-    let watch: Watch | null;
-    while ((watch = group.head) !== null) {
-      const waiter = watch.waiter;
-      const settle = waiter.settle as Settle;
-      this.#unlink(waiter);
-      settle(rejection);
-    }
-    if (this.#head !== null) this.#drain();
-  }
-
-  #unlink(waiter: Waiter): void {
-    const { prev, next } = waiter;
-    if (prev === null) this.#head = next;
-    else prev.next = next;
-    if (next === null) this.#tail = prev;
-    else next.prev = prev;
-    waiter.prev = waiter.next = null;
-    waiter.settle = null;
-    this.#waiting--;
-    const watch = waiter.watch;
-    if (watch === null) return;
-    waiter.watch = null;
-    if (watch.timer !== undefined) {
-      clearTimeout(watch.timer);
-      watch.timer = undefined;
-    }
-    const group = watch.group;
-    if (group === null) return;
-    watch.group = null;
-    const before = watch.prev;
-    const after = watch.next;
-    if (before === null) group.head = after;
-    else before.next = after;
-    if (after === null) group.tail = before;
-    else after.prev = before;
-    watch.prev = watch.next = null;
-    if (group.head === null) {
-      // The last waiter on this signal is gone: drop its listener and the group.
-      const registration = group.registration;
-      group.registration = undefined;
-      if (registration !== undefined) registration[Symbol.dispose]();
-      (this.#groups as Map<CancellationToken, SignalGroup>).delete(group.token);
+    const queue = this.#queue;
+    let ask: Ask | undefined;
+    while ((ask = queue.peek()) !== undefined) {
+      const wantsPermit = ask > 0;
+      const weight = wantsPermit ? ask : -ask;
+      if (weight > this.#available) return;
+      this.#available -= weight;
+      queue.wake(wantsPermit ? new Permit(this.#giveBack, weight) : undefined);
     }
   }
 
@@ -543,7 +325,7 @@ export class Semaphore {
   async #runWaiting<T>(fn: (token: CancellationToken) => T | PromiseLike<T>): Promise<T> {
     if (this.#closed) throw this.#closedError();
     // Resumes holding one permit (no Permit object: it is given back right here).
-    await this.#enqueue(1, false, undefined, null);
+    await this.#queue.wait(-1);
     try {
       return await fn(CancellationToken.none);
     } finally {
@@ -559,17 +341,9 @@ export class Semaphore {
   ): Promise<T> {
     if (this.#closed) throw this.#closedError();
     if (token.isCancelled) throw cancelledError(token.reason);
-    if (token === CancellationToken.none) {
-      // Resumes holding `weight` permits (no Permit object: they are given back right here).
-      await this.#enqueue(weight, false, options, null);
-    } else {
-      await this.#enqueue(weight, false, options, this.#group(token));
-      if (isAborted(token)) {
-        // Handed over while the signal fired: pass it on, never start `fn`.
-        this.#release(weight);
-        throw cancelledError(token.reason);
-      }
-    }
+    // Resumes holding `weight` permits (no Permit object: they are given back right here).
+    // Handed over while the signal fired, it rejects instead and the permits go on (onAbandon).
+    await this.#queue.wait(-weight, token === CancellationToken.none ? options : { signal: token, timeout: options?.timeout });
     try {
       return await fn(token);
     } finally {
