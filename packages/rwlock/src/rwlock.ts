@@ -48,18 +48,16 @@ function refusal(options: LockOptions | undefined, state: LockState): Error | un
 }
 
 /**
- * Runs `fn` holding `guard` and releases it however `fn` ends. `defer` (the lock was free) still
- * starts `fn` only after the current synchronous code, as when it had to wait. A signal that
- * fired before `fn` starts keeps it from starting.
+ * Runs `fn` holding `guard` and releases it however `fn` ends, a synchronous throw included (it
+ * becomes a rejection). Called on a free lock, `fn` starts synchronously, inside the caller's
+ * call; called after a wait, a signal that fired since the wake-up keeps `fn` from starting.
  */
 async function runHeld<R>(
   guard: ReadGuard | WriteGuard,
   fn: (token: CancellationToken) => R,
   token: CancellationToken,
-  defer: boolean,
 ): Promise<Awaited<R>> {
   try {
-    if (defer) await Promise.resolve();
     token.throwIfCancelled();
     return await fn(token);
   } finally {
@@ -201,8 +199,11 @@ export class RWLock {
 
   /**
    * Runs `fn(token)` holding a read lock and releases it when `fn` returns, throws, or its
-   * promise settles. Resolves with what `fn` returns. `fn` always starts after the current
-   * synchronous code, even when the lock is free.
+   * promise settles, a synchronous throw included (it rejects the returned promise). Resolves
+   * with what `fn` returns.
+   *
+   * When no writer holds the lock and nobody is queued, `fn` starts synchronously, inside this
+   * call. Otherwise it starts after the wait, in the async context of this call.
    *
    * `token` is the `signal` option as a `CancellationToken` (`CancellationToken.none` without
    * one): pass it on so the work stops when the caller gives up.
@@ -210,8 +211,7 @@ export class RWLock {
    * **Fairness**: as {@link RWLock.read}.
    *
    * **Cancellation**: as {@link RWLock.read} until `fn` starts (a cancelled call never starts
-   * it); once `fn` runs, cancelling only
-   * cancels `token` — the lock is held until `fn` settles.
+   * it); once `fn` runs, cancelling only cancels `token` — the lock is held until `fn` settles.
    *
    * **Errors**: as {@link RWLock.read}, plus whatever `fn` throws or rejects with. Throws
    * `TypeError` when `fn` is not a function.
@@ -224,15 +224,18 @@ export class RWLock {
     if (refused !== undefined) return Promise.reject(refused);
     if (state.canRead()) {
       state.readers++;
-      return runHeld(new ReadGuard(state), fn, token, true);
+      return runHeld(new ReadGuard(state), fn, token);
     }
-    return state.queue.wait(false, options).then((guard) => runHeld(guard, fn, token, false));
+    return state.queue.wait(false, options).then((guard) => runHeld(guard, fn, token));
   }
 
   /**
    * Runs `fn(token)` holding the write lock and releases it when `fn` returns, throws, or its
-   * promise settles. Resolves with what `fn` returns. `fn` always starts after the current
-   * synchronous code, even when the lock is free.
+   * promise settles, a synchronous throw included (it rejects the returned promise). Resolves
+   * with what `fn` returns.
+   *
+   * When the lock is free and nobody is queued, `fn` starts synchronously, inside this call.
+   * Otherwise it starts after the wait, in the async context of this call.
    *
    * `token` is the `signal` option as a `CancellationToken` (`CancellationToken.none` without
    * one): pass it on so the work stops when the caller gives up.
@@ -240,8 +243,7 @@ export class RWLock {
    * **Fairness**: as {@link RWLock.write}.
    *
    * **Cancellation**: as {@link RWLock.write} until `fn` starts (a cancelled call never starts
-   * it); once `fn` runs, cancelling only
-   * cancels `token` — the lock is held until `fn` settles.
+   * it); once `fn` runs, cancelling only cancels `token` — the lock is held until `fn` settles.
    *
    * **Errors**: as {@link RWLock.write}, plus whatever `fn` throws or rejects with. Throws
    * `TypeError` when `fn` is not a function.
@@ -254,9 +256,9 @@ export class RWLock {
     if (refused !== undefined) return Promise.reject(refused);
     if (state.canWrite()) {
       state.writer = true;
-      return runHeld(new WriteGuard(state), fn, token, true);
+      return runHeld(new WriteGuard(state), fn, token);
     }
-    return state.queue.wait(true, options).then((guard) => runHeld(guard, fn, token, false));
+    return state.queue.wait(true, options).then((guard) => runHeld(guard, fn, token));
   }
 
   /**

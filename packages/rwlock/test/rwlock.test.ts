@@ -573,26 +573,122 @@ describe('RWLock.withRead and withWrite', () => {
     expect(lock.readers).toBe(0);
   });
 
-  it('starts fn after the current synchronous code even when the lock is free', async () => {
+  it('starts fn synchronously, inside the call, when the lock is free', async () => {
     const lock = new RWLock();
     const order: string[] = [];
-    const running = lock.withWrite(() => {
-      order.push('fn');
+    const writing = lock.withWrite((token) => {
+      order.push('write');
+      expect(token).toBe(CancellationToken.none);
+      expect(lock.isWriteLocked).toBe(true);
     });
-    order.push('caller');
-    expect(lock.isWriteLocked).toBe(true);
-    await running;
-    expect(order).toEqual(['caller', 'fn']);
+    order.push('after write');
+    await writing;
+    const reading = lock.withRead(() => {
+      order.push('read');
+      expect(lock.readers).toBe(1);
+    }, { signal: new AbortController().signal, timeout: 1_000 });
+    order.push('after read');
+    await reading;
+    expect(order).toEqual(['write', 'after write', 'read', 'after read']);
+    expect(lock.readers).toBe(0);
+    expect(lock.isWriteLocked).toBe(false);
   });
 
-  it('never starts fn on a free lock when the signal fires before fn starts', async () => {
+  it('starts withRead fn synchronously beside readers that hold the lock', async () => {
+    const lock = new RWLock();
+    const reader = await lock.read();
+    let started = false;
+    const running = lock.withRead(() => {
+      started = true;
+    });
+    expect(started).toBe(true);
+    expect(lock.readers).toBe(2);
+    await running;
+    expect(lock.readers).toBe(1);
+    reader.release();
+  });
+
+  it('does not start withRead fn synchronously while a writer holds the lock or waits', async () => {
+    const lock = new RWLock();
+    const reader = await lock.read();
+    const writer = track(lock.write());
+    let started = false;
+    const running = lock.withRead(() => {
+      started = true;
+    });
+    expect(started).toBe(false);
+    expect(lock.waiting).toBe(2);
+    reader.release();
+    await tick();
+    expect(writer.status).toBe('fulfilled');
+    expect(started).toBe(false);
+    writer.value?.release();
+    await running;
+    expect(started).toBe(true);
+    expect(lock.readers).toBe(0);
+  });
+
+  it('does not start withWrite fn synchronously while anyone holds the lock or waits', async () => {
+    const lock = new RWLock();
+    for (const take of [() => lock.read(), () => lock.write()]) {
+      const holder = await take();
+      let started = false;
+      const running = lock.withWrite(() => {
+        started = true;
+      });
+      expect(started).toBe(false);
+      holder.release();
+      await running;
+      expect(started).toBe(true);
+    }
+    const reader = await lock.read();
+    const queued = track(lock.write());
+    let started = false;
+    const running = lock.withWrite(() => {
+      started = true;
+    });
+    expect(started).toBe(false);
+    expect(lock.waiting).toBe(2);
+    reader.release();
+    await tick();
+    expect(started).toBe(false);
+    queued.value?.release();
+    await running;
+    expect(started).toBe(true);
+    expect(lock.isWriteLocked).toBe(false);
+  });
+
+  it('rejects, without throwing, and releases at once when fn throws synchronously on a free lock', async () => {
+    const lock = new RWLock();
+    const boom = new Error('boom');
+    const thrower = (): never => {
+      throw boom;
+    };
+    let writing: Promise<never> | undefined;
+    expect(() => (writing = lock.withWrite(thrower))).not.toThrow();
+    expect(lock.isWriteLocked).toBe(false);
+    let reading: Promise<never> | undefined;
+    expect(() => (reading = lock.withRead(thrower))).not.toThrow();
+    expect(lock.readers).toBe(0);
+    await expect(writing).rejects.toBe(boom);
+    await expect(reading).rejects.toBe(boom);
+    const after = lock.tryWrite();
+    expect(after).toBeDefined();
+    after?.release();
+  });
+
+  it('starts fn on a free lock before a later abort; the abort only cancels its token', async () => {
     const lock = new RWLock();
     const controller = new AbortController();
-    const fn = vi.fn();
-    const running = lock.withRead(fn, { signal: controller.signal });
+    let seen: CancellationToken | undefined;
+    const running = lock.withRead(async (token) => {
+      seen = token;
+      await tick();
+      return token.isCancelled;
+    }, { signal: controller.signal });
     controller.abort('too late');
-    await expect(running).rejects.toSatisfy((e) => CancelledError.is(e) && (e as Error).cause === 'too late');
-    expect(fn).not.toHaveBeenCalled();
+    await expect(running).resolves.toBe(true);
+    expect(seen).toBe(CancellationToken.from(controller.signal));
     expect(lock.readers).toBe(0);
   });
 
@@ -640,6 +736,31 @@ describe('RWLock.withRead and withWrite', () => {
     await tick();
     expect(fn).not.toHaveBeenCalled();
     expect(lock.readers).toBe(0);
+  });
+
+  it('runs fn in the async context of its caller, synchronously, on a free lock', async () => {
+    const lock = new RWLock();
+    const storage = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    const calls = storage.run('w', () =>
+      lock.withWrite(() => {
+        seen.push(storage.getStore());
+      }),
+    );
+    expect(seen).toEqual(['w']);
+    await calls;
+    const reads = ['a', 'b'].map((name) =>
+      storage.run(name, () =>
+        lock.withRead(async () => {
+          seen.push(storage.getStore());
+          await tick();
+          seen.push(storage.getStore());
+        }),
+      ),
+    );
+    expect(seen).toEqual(['w', 'a', 'b']);
+    await Promise.all(reads);
+    expect(seen).toEqual(['w', 'a', 'b', 'a', 'b']);
   });
 
   it('runs queued fn in the async context of its caller', async () => {
