@@ -1,7 +1,7 @@
 // Async-context capture for work that starts later than it was submitted. Node's
 // AsyncResource is reached through `process.getBuiltinModule` (Node >= 20.16), never through a
 // static `node:` import, so the package still loads in a browser bundle (where capture is a
-// plain call).
+// plain call). This file is the one place that looks it up.
 
 /** A captured async context: `run` calls a function inside it. */
 export interface AsyncContextSnapshot {
@@ -9,24 +9,71 @@ export interface AsyncContextSnapshot {
   run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R;
 }
 
-interface AsyncResourceLike {
-  runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R;
+/** An instance of {@link asyncContextBase}'s class: it holds the async context it was made in. */
+export interface AsyncContextResource {
+  /**
+   * Calls `fn` with `thisArg` as `this` and `args` in the async context (the `AsyncLocalStorage`
+   * values) of this object's construction, and returns its result.
+   */
+  runInAsyncScope<This, A extends unknown[], R>(fn: (this: This, ...args: A) => R, thisArg: This, ...args: A): R;
 }
-type AsyncResourceClass = new (type: string) => AsyncResourceLike;
+
+/** The class {@link asyncContextBase} returns; `type` names the resource for `async_hooks`. */
+export type AsyncContextBase = new (type: string) => AsyncContextResource;
+
+/** Outside Node: no async context to capture, the function is called as is. */
+class PlainAsyncContext implements AsyncContextResource {
+  runInAsyncScope<This, A extends unknown[], R>(fn: (this: This, ...args: A) => R, thisArg: This, ...args: A): R {
+    return fn.apply(thisArg, args);
+  }
+}
+
+let base: AsyncContextBase | undefined;
+
+function loadBase(): AsyncContextBase {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncResource?: AsyncContextBase } | undefined;
+  return mod?.AsyncResource ?? PlainAsyncContext;
+}
+
+/**
+ * The base class for objects that capture the async context they are made in: Node's
+ * `AsyncResource` (looked up once, on first call), or outside Node (no
+ * `process.getBuiltinModule`) a class of the same shape whose `runInAsyncScope` calls the
+ * function as is.
+ *
+ * For x packages whose queued entry should *be* its context snapshot: extending this class
+ * instead of holding a {@link captureAsyncContext} snapshot saves one object per queued task.
+ * Only `runInAsyncScope` is part of the contract; other `AsyncResource` members may be missing.
+ *
+ * @example
+ * ```ts
+ * class Entry extends asyncContextBase() {
+ *   constructor(readonly fn: () => unknown) {
+ *     super('my.entry'); // captures the caller's AsyncLocalStorage values
+ *   }
+ *   start(): unknown {
+ *     return this.runInAsyncScope(this.fn, undefined);
+ *   }
+ * }
+ * ```
+ */
+export function asyncContextBase(): AsyncContextBase {
+  return (base ??= loadBase());
+}
+
 type SnapshotClass = new (type: string) => AsyncContextSnapshot;
 
 let snapshotClass: SnapshotClass | null | undefined;
 
 /**
  * The snapshot *is* the AsyncResource (a subclass made on first use), not a wrapper around one:
- * one object less per queued task.
+ * one object less per queued task. `null` outside Node, where {@link PLAIN} is shared.
  */
 function loadSnapshotClass(): SnapshotClass | null {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncResource?: AsyncResourceClass } | undefined;
-  const AsyncResource = mod?.AsyncResource;
-  if (AsyncResource === undefined) return null;
-  return class NodeSnapshot extends AsyncResource implements AsyncContextSnapshot {
+  const Base = asyncContextBase();
+  if (Base === PlainAsyncContext) return null;
+  return class NodeSnapshot extends Base implements AsyncContextSnapshot {
     run<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
       return this.runInAsyncScope(fn, undefined, ...args);
     }

@@ -14,5 +14,11 @@ export {
   cancelledError,
 } from './errors.js';
 export { WaitQueue, type WaitOptions, type WaitQueueHooks } from './wait-queue.js';
-export { captureAsyncContext, type AsyncContextSnapshot } from './async-context.js';
+export {
+  captureAsyncContext,
+  asyncContextBase,
+  type AsyncContextSnapshot,
+  type AsyncContextBase,
+  type AsyncContextResource,
+} from './async-context.js';
 export { assertInteger, assertNumber, assertFunction, describeValue } from './validate.js';

@@ -7,7 +7,9 @@ import {
   TimeoutError,
   WaitQueue,
   captureAsyncContext,
+  asyncContextBase,
   assertInteger,
+  type AsyncContextResource,
 } from '@x/core';
 
 describe('core types', () => {
@@ -50,6 +52,31 @@ describe('core types', () => {
     expectTypeOf(snapshot.run((a: number, b: string) => `${a}${b}`, 1, 'x')).toEqualTypeOf<string>();
     // @ts-expect-error wrong argument type
     snapshot.run((a: number) => a, 'x');
+  });
+
+  it('lets a class extend asyncContextBase and keeps types through runInAsyncScope', () => {
+    class Job extends asyncContextBase() {
+      constructor(readonly fn: (this: Job, n: number) => string) {
+        super('x.job');
+      }
+      start(n: number): string {
+        return this.runInAsyncScope(this.fn, this, n);
+      }
+    }
+    const job = new Job(function (n) {
+      expectTypeOf(this).toEqualTypeOf<Job>();
+      return `${n}`;
+    });
+    expectTypeOf(job).toExtend<AsyncContextResource>();
+    expectTypeOf(job.start(1)).toEqualTypeOf<string>();
+    expectTypeOf(job.runInAsyncScope((a: number, b: string) => a + b.length, undefined, 1, 'x')).toEqualTypeOf<number>();
+    // @ts-expect-error wrong argument type
+    job.runInAsyncScope((a: number) => a, undefined, 'x');
+    const ownFn = function (this: Job) {
+      return this.fn;
+    };
+    // @ts-expect-error thisArg must match the function's `this`
+    job.runInAsyncScope(ownFn, 'not a job');
   });
 
   it('narrows with the assert helpers', () => {

@@ -4,7 +4,7 @@
 // promise's resolve function). The job *is* its async-context snapshot (an `AsyncResource`
 // on Node), and the common job (no signal, priority 0) has no field for a priority or a
 // cancellation state: those live on the prototype.
-import type { CancellationSource, CancellationToken } from '@x/core';
+import { asyncContextBase, type CancellationSource, type CancellationToken } from '@x/core';
 
 /** Waiting for room in a full queue: not accepted yet. */
 export const BLOCKED = 0;
@@ -30,38 +30,13 @@ export class JobCancel {
   source: CancellationSource | undefined = undefined;
 }
 
-/** What a job needs of `AsyncResource`: capture the context when made, run a function in it. */
-interface ContextResource {
-  runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R;
-}
-type ContextResourceClass = new (type: string) => ContextResource;
-
-/** Outside Node: no async context to capture, the function is called as is. */
-class PlainResource implements ContextResource {
-  runInAsyncScope<A extends unknown[], R>(fn: (...args: A) => R, thisArg: unknown, ...args: A): R {
-    return fn.apply(thisArg, args);
-  }
-}
-
-/**
- * Node's `AsyncResource`, reached through `process.getBuiltinModule` as `@x/core`'s
- * `captureAsyncContext` does (never through a static `node:` import, so the package still loads
- * in a browser bundle), or {@link PlainResource} where there is none.
- */
-function contextResourceClass(): ContextResourceClass {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncResource?: ContextResourceClass } | undefined;
-  return mod?.AsyncResource ?? PlainResource;
-}
-
-const ContextResourceBase = contextResourceClass();
-
 /**
  * One job that could not start at once: a node of an intrusive doubly linked list, and the
  * snapshot of the async context (`AsyncLocalStorage` values) of its `submit` call, taken when
- * it is made — the same as `captureAsyncContext()`, without a second object per job.
+ * it is made — the same as `captureAsyncContext()`, without a second object per job (an
+ * `AsyncResource` on Node, a plain call elsewhere: see `asyncContextBase` in `@x/core`).
  */
-export class Job extends ContextResourceBase {
+export class Job extends asyncContextBase() {
   prev: Job | null = null;
   next: Job | null = null;
   readonly fn: JobFn;
