@@ -6,6 +6,10 @@
 //   happen inside one tick (release + abort + acquire before any continuation runs).
 import fc from 'fast-check';
 
+// A `maxLength` written in a property is meant: without this, fast-check's default size
+// ('small') caps generated arrays at about 10 items whatever `maxLength` says.
+fc.configureGlobal({ ...fc.readConfigureGlobal(), defaultSizeToMaxWhenMaxSpecified: true });
+
 /** Runs per property: 1000 by default (CI), `FC_RUNS` to change it locally. */
 export const RUNS = Number(process.env['FC_RUNS'] ?? 1000);
 
