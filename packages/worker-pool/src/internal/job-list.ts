@@ -74,16 +74,21 @@ export class JobList {
 
   #grow(): void {
     const old = this.#slots;
-    const oldMask = this.#mask;
-    const capacity = Math.max(MIN_CAPACITY, old.length * 2);
-    // Pushed one by one, not `new Array(capacity)`: V8 makes a preallocated array of 100k
-    // slots or more a dictionary (slow elements, ~4x the memory per slot).
-    const slots: (Job | undefined)[] = [];
-    for (let i = 0; i < capacity; i++) slots.push(undefined);
-    const mask = capacity - 1;
-    for (let position = this.#first; position < this.#end; position++) slots[position & mask] = old[position & oldMask];
+    const oldCapacity = old.length;
+    if (oldCapacity === 0) {
+      this.#slots = new Array<Job | undefined>(MIN_CAPACITY).fill(undefined);
+      this.#mask = MIN_CAPACITY - 1;
+      return;
+    }
+    // Twice the capacity, natively (`concat`, not `new Array(n)`: V8 makes a preallocated array
+    // of 100k slots or more a dictionary). Every job is now in two slots: position p belongs at
+    // `p & mask`, which is its old index plus `oldCapacity` when p has that bit; clear the other.
+    const slots = old.concat(old);
+    for (let position = this.#first; position < this.#end; position++) {
+      slots[(position & oldCapacity) === 0 ? (position & this.#mask) + oldCapacity : position & this.#mask] = undefined;
+    }
     this.#slots = slots;
-    this.#mask = mask;
+    this.#mask = 2 * oldCapacity - 1;
   }
 
   /** Closes the holes: the jobs keep their order and get new positions. */
