@@ -17,6 +17,7 @@ export { WaitQueue, type WaitOptions, type WaitQueueHooks } from './wait-queue.j
 export {
   captureAsyncContext,
   asyncContextBase,
+  settleAsyncContextLayout,
   type AsyncContextSnapshot,
   type AsyncContextBase,
   type AsyncContextResource,

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
-import { asyncContextBase, captureAsyncContext } from '@x/core';
+import { asyncContextBase, captureAsyncContext, settleAsyncContextLayout } from '@x/core';
 
 describe('captureAsyncContext', () => {
   it('runs later work in the context of the capturing call', async () => {
@@ -68,6 +68,32 @@ describe('asyncContextBase', () => {
       return storage.getStore();
     }, undefined);
     expect(value).toBe(3);
+  });
+});
+
+describe('settleAsyncContextLayout', () => {
+  it('leaves every field as it was and the context working, for the settled instance and later ones', async () => {
+    class Settled extends asyncContextBase() {
+      declare readonly label: string;
+      constructor(label: string) {
+        super('test.settled');
+        this.label = label;
+      }
+    }
+    const storage = new AsyncLocalStorage<string>();
+    const first = storage.run('first', () => new Settled('a'));
+    const fields = (object: object): unknown[] => Object.getOwnPropertySymbols(object).map((key) => (object as Record<symbol, unknown>)[key]);
+    const before = fields(first);
+    expect(before.some((value) => typeof value === 'number')).toBe(true);
+    settleAsyncContextLayout(first);
+    expect(fields(first)).toEqual(before);
+    const later = storage.run('later', () => new Settled('b'));
+    expect(fields(later).filter((value) => typeof value === 'number')).toHaveLength(before.filter((value) => typeof value === 'number').length);
+    const seen = await storage.run('drainer', async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return [first, later].map((entry) => entry.runInAsyncScope(() => `${entry.label}:${storage.getStore() ?? 'none'}`, undefined));
+    });
+    expect(seen).toEqual(['a:first', 'b:later']);
   });
 });
 
