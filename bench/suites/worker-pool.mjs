@@ -6,6 +6,7 @@ import pMap from 'p-map';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
 import pLimit from 'p-limit';
+import { AsyncResource } from 'node:async_hooks';
 
 const CONCURRENCY = 16;
 let sink = 0;
@@ -32,10 +33,10 @@ async function bytesPerJob(ops, fill) {
  * price of 100k live promises (mostly young-generation GC), which no promise-returning
  * `submit` can avoid.
  */
-function promisePerJob(ops) {
+function promisePerJob(ops, withContext = false) {
   const queue = new Array(ops);
   for (let i = 0; i < ops; i++) {
-    const record = { fn: job, resolve: undefined };
+    const record = withContext ? new ContextRecord(job) : { fn: job, resolve: undefined };
     void new Promise((resolve) => {
       record.resolve = resolve;
     });
@@ -46,12 +47,25 @@ function promisePerJob(ops) {
     while (next < ops) {
       const record = queue[next];
       queue[next++] = undefined;
-      record.resolve(await record.fn());
+      record.resolve(await (withContext ? record.runInAsyncScope(record.fn) : record.fn()));
     }
   };
   const workers = [];
   for (let i = 0; i < CONCURRENCY; i++) workers.push(worker());
   return Promise.all(workers);
+}
+
+/**
+ * The same floor plus what the issue asks of every queued job: to run in the async context
+ * (AsyncLocalStorage) of its submit call. On Node 20 that is an AsyncResource per job, made at
+ * submit and entered to start it (x's queued job is its own AsyncResource in the same way).
+ */
+class ContextRecord extends AsyncResource {
+  constructor(fn) {
+    super('bench.job');
+    this.fn = fn;
+    this.resolve = undefined;
+  }
 }
 
 function* indices(ops) {
@@ -84,6 +98,7 @@ export default {
           await Promise.all(workers);
         },
         'hand-written: one promise per job, then 16 workers': promisePerJob,
+        'the same + the submitter\'s async context (AsyncResource per job)': (ops) => promisePerJob(ops, true),
         'p-map': async (ops) => {
           await pMap(indices(ops), job, { concurrency: CONCURRENCY });
         },
