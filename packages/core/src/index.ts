@@ -22,4 +22,4 @@ export {
   type AsyncContextBase,
   type AsyncContextResource,
 } from './async-context.js';
-export { assertInteger, assertNumber, assertFunction, describeValue } from './validate.js';
+export { assertInteger, assertNumber, assertTimeout, assertFunction, describeValue, MAX_TIMEOUT } from './validate.js';

@@ -42,6 +42,27 @@ export function assertNumber(name: string, value: unknown, min = -Infinity, excl
   }
 }
 
+/** The longest timer Node runs as asked: a longer one fires after 1 ms, with a warning. */
+export const MAX_TIMEOUT = 2_147_483_647;
+
+/**
+ * Throws unless `value` is a number of milliseconds from 0 to 2³¹−1 ({@link MAX_TIMEOUT}), the
+ * range a timer can wait; `Infinity` too when `infinite` (meaning no limit).
+ *
+ * **Errors**: `TypeError` when `value` is not a number, `RangeError` otherwise. The message
+ * names `name` and the value received.
+ */
+export function assertTimeout(name: string, value: unknown, infinite = false): asserts value is number {
+  if (infinite && value === Infinity) return;
+  if (typeof value !== 'number') {
+    throw new TypeError(`Expected \`${name}\` to be a number of milliseconds, got ${show(value)}`);
+  }
+  if (!(value >= 0 && value <= MAX_TIMEOUT)) {
+    const range = `a finite number from 0 to ${MAX_TIMEOUT}${infinite ? ' (or Infinity)' : ''}`;
+    throw new RangeError(`Expected \`${name}\` to be ${range}, got ${show(value)}`);
+  }
+}
+
 /**
  * Throws a `TypeError` naming `name` unless `value` is a function.
  */

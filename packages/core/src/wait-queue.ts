@@ -1,6 +1,6 @@
 import { CancellationToken, registerTarget, type CancelTarget } from './cancellation.js';
 import { cancelledError, TimeoutError, type CancelledError } from './errors.js';
-import { assertNumber } from './validate.js';
+import { assertTimeout } from './validate.js';
 
 /** Options every waiting call in x accepts. */
 export interface WaitOptions {
@@ -70,18 +70,6 @@ function rejectWaiter<T, D>(waiter: Waiter<T, D>, error: unknown): void {
   } as PromiseLike<T>);
 }
 
-/** Node fires a timer above 2³¹−1 ms after 1 ms (with a warning): refuse such a timeout. */
-const MAX_TIMEOUT = 2_147_483_647;
-
-function assertTimeout(timeout: unknown): asserts timeout is number {
-  assertNumber('timeout', timeout, 0);
-  if (timeout > MAX_TIMEOUT) {
-    throw new RangeError(
-      `Expected \`timeout\` to be at most ${MAX_TIMEOUT} ms (or Infinity), got \`${timeout}\` (number)`,
-    );
-  }
-}
-
 function onTimeout<T, D>(waiter: Waiter<T, D>): void {
   waiter.timer = undefined;
   const queue = waiter.queue;
@@ -144,8 +132,8 @@ export class WaitQueue<T, D = undefined> {
     if (options !== undefined) {
       timeout = options.timeout;
       if (timeout !== undefined) {
+        assertTimeout('timeout', timeout, true);
         if (timeout === Infinity) timeout = undefined;
-        else assertTimeout(timeout);
       }
       if (options.signal !== undefined) {
         token = CancellationToken.from(options.signal);

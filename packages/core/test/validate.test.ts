@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertFunction, assertInteger, assertNumber, describeValue } from '@x/core';
+import { MAX_TIMEOUT, assertFunction, assertInteger, assertNumber, assertTimeout, describeValue } from '@x/core';
 
 describe('argument checks', () => {
   it('names the argument and the value received', () => {
@@ -20,6 +20,20 @@ describe('argument checks', () => {
       assertNumber('timeout', 0, 0);
       assertFunction('fn', () => {});
     }).not.toThrow();
+  });
+
+  it('checks a timeout against what a timer can wait: 0 to 2^31-1 ms, Infinity only when allowed', () => {
+    expect(MAX_TIMEOUT).toBe(2 ** 31 - 1);
+    for (const ok of [0, 1.5, MAX_TIMEOUT]) expect(() => assertTimeout('timeout', ok)).not.toThrow();
+    expect(() => assertTimeout('timeout', Infinity, true)).not.toThrow();
+    expect(() => assertTimeout('timeout', 2 ** 31)).toThrow(
+      new RangeError('Expected `timeout` to be a finite number from 0 to 2147483647, got `2147483648` (number)'),
+    );
+    expect(() => assertTimeout('timeout', -1, true)).toThrow(
+      'Expected `timeout` to be a finite number from 0 to 2147483647 (or Infinity), got `-1` (number)',
+    );
+    for (const bad of [Infinity, -Infinity, Number.NaN, -0.5]) expect(() => assertTimeout('timeout', bad)).toThrow(RangeError);
+    expect(() => assertTimeout('delay', '5')).toThrow(new TypeError('Expected `delay` to be a number of milliseconds, got `"5"` (string)'));
   });
 
   it('shows strings, nulls, objects and functions readably', () => {

@@ -114,7 +114,7 @@ describe('WaitQueue', () => {
     const queue = new WaitQueue<void>();
     expect(() => queue.wait(undefined, { timeout: -1 })).toThrow(RangeError);
     expect(() => queue.wait(undefined, { timeout: Number.NaN })).toThrow(/`timeout`/);
-    expect(() => queue.wait(undefined, { timeout: 2 ** 31 })).toThrow(/at most 2147483647/);
+    expect(() => queue.wait(undefined, { timeout: 2 ** 31 })).toThrow(/from 0 to 2147483647/);
     expect(() => queue.wait(undefined, { timeout: '5' as never })).toThrow(TypeError);
     expect(queue.size).toBe(0);
   });

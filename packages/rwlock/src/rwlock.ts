@@ -2,7 +2,7 @@ import {
   CancellationToken,
   abortReason,
   assertFunction,
-  assertNumber,
+  assertTimeout,
   cancelledError,
   describeValue,
   isAborted,
@@ -22,9 +22,6 @@ export interface LockOptions {
   readonly timeout?: number | undefined;
 }
 
-/** Largest delay `setTimeout` honours; anything above would fire after 1 ms. */
-const MAX_TIMEOUT = 2_147_483_647;
-
 /**
  * Validates `options` (throwing on bad input) and returns why the call must not acquire:
  * an already aborted signal, or a closed lock. `undefined` when it may go ahead.
@@ -36,12 +33,7 @@ function refusal(options: LockOptions | undefined, state: LockState): Error | un
       throw new TypeError(`Expected \`options\` to be an object, got ${describeValue(value)}`);
     }
     const { signal, timeout } = options;
-    if (timeout !== undefined) {
-      assertNumber('timeout', timeout, 0);
-      if (timeout > MAX_TIMEOUT) {
-        throw new RangeError(`Expected \`timeout\` to be a finite number from 0 to ${MAX_TIMEOUT}, got ${describeValue(timeout)}`);
-      }
-    }
+    if (timeout !== undefined) assertTimeout('timeout', timeout);
     if (signal !== undefined && isAborted(signal)) return cancelledError(abortReason(signal));
   }
   return state.closed ? state.closedError() : undefined;

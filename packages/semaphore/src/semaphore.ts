@@ -4,7 +4,7 @@ import {
   abortReason,
   assertFunction,
   assertInteger,
-  assertNumber,
+  assertTimeout,
   cancelledError,
   isAborted,
 } from '@x/core';
@@ -161,7 +161,7 @@ export class Semaphore {
    *
    * **Errors**: rejects with {@link ClosedError} once the semaphore is closed. Throws
    * `RangeError` / `TypeError` for a `weight` that is not an integer from 1 to `capacity`, a
-   * negative or non-finite `timeout`, or a `signal` that is neither an AbortSignal nor a token.
+   * `timeout` that is not a number from 0 to 2³¹−1 ms, or a `signal` that is neither an AbortSignal nor a token.
    *
    * @example
    * ```ts
@@ -284,7 +284,7 @@ export class Semaphore {
 
   #check(options: AcquireOptions): number {
     const { weight, timeout } = options;
-    if (timeout !== undefined) assertNumber('timeout', timeout, 0);
+    if (timeout !== undefined) assertTimeout('timeout', timeout);
     if (weight === undefined) return 1;
     assertInteger('weight', weight, 1, this.#capacity);
     return weight;
@@ -344,6 +344,11 @@ export class Semaphore {
     // Resumes holding `weight` permits (no Permit object: they are given back right here).
     // Handed over while the signal fired, it rejects instead and the permits go on (onAbandon).
     await this.#queue.wait(-weight, token === CancellationToken.none ? options : { signal: token, timeout: options?.timeout });
+    if (isAborted(token)) {
+      // The signal fired in the microtasks between the hand-over and now: `fn` never starts.
+      this.#release(weight);
+      throw cancelledError(token.reason);
+    }
     try {
       return await fn(token);
     } finally {

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 import { CancellationSource, CancellationToken, CancelledError, TimeoutError, isCancellation } from '@x/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ClosedError, Semaphore } from '@x/semaphore';
+import { ClosedError, Permit, Semaphore } from '@x/semaphore';
 import { observe, ticks } from './helpers.js';
 
 afterEach(() => {
@@ -345,6 +345,32 @@ describe('Semaphore: cancellation and timeouts', () => {
     expect(fn).not.toHaveBeenCalled();
     expect(CancelledError.is(first.error)).toBe(true);
     expect(second.value).toBe(2);
+    expect(semaphore.available).toBe(1);
+  });
+
+  it('never starts a queued run() whose signal fires in the microtasks between its wake-up and its start', async () => {
+    const semaphore = new Semaphore(1);
+    const held = semaphore.tryAcquire()!;
+    const controller = new AbortController();
+    const started: boolean[] = [];
+    const first = observe(
+      semaphore.run(
+        (token) => {
+          started.push(token.isCancelled);
+        },
+        { signal: controller.signal },
+      ),
+    );
+    const second = observe(semaphore.run(() => 2));
+    held.release(); // hands the permit to `first`...
+    queueMicrotask(() => controller.abort()); // ...whose signal fires a microtask later, before `fn` starts
+    await ticks();
+    // `fn` either started before the signal fired, or never: never with a token cancelled before it ran.
+    expect(started).not.toContain(true);
+    if (started.length === 0) {
+      expect(CancelledError.is(first.error)).toBe(true);
+      expect(second.value).toBe(2);
+    }
     expect(semaphore.available).toBe(1);
   });
 
@@ -771,6 +797,36 @@ describe('Semaphore: bad input', () => {
     expect(() => semaphore.acquire({ timeout: Number.NaN })).toThrow(RangeError);
     expect(() => semaphore.acquire({ signal: 'nope' as never })).toThrow(TypeError);
     expect(() => semaphore.run(() => 1, { signal: {} as never })).toThrow(/`signal`/);
+    expect(semaphore.available).toBe(1);
+  });
+
+  it('throws a RangeError for a timeout above 2^31-1 ms at the call, whether permits are free or not', async () => {
+    const semaphore = new Semaphore(1);
+    const timeout = 2 ** 31; // a timer that long would fire after 1 ms
+    const fn = vi.fn(() => 1);
+    /** How a call with that timeout ends: thrown at the call, or the promise it returned. */
+    const outcome = async (call: () => Promise<unknown>): Promise<string> => {
+      let promise: Promise<unknown>;
+      try {
+        promise = call();
+      } catch (error) {
+        return `throws ${(error as Error).name}`;
+      }
+      try {
+        const value = await promise;
+        if (value instanceof Permit) value.release();
+        return 'resolves';
+      } catch (error) {
+        return `rejects ${(error as Error).name}`;
+      }
+    };
+    const free = [await outcome(() => semaphore.acquire({ timeout })), await outcome(() => semaphore.run(fn, { timeout }))];
+    const held = semaphore.tryAcquire()!;
+    const busy = [await outcome(() => semaphore.acquire({ timeout })), await outcome(() => semaphore.run(fn, { timeout }))];
+    held.release();
+    expect({ free, busy }).toEqual({ free: ['throws RangeError', 'throws RangeError'], busy: ['throws RangeError', 'throws RangeError'] });
+    expect(fn).not.toHaveBeenCalled();
+    expect(semaphore.waiting).toBe(0);
     expect(semaphore.available).toBe(1);
   });
 

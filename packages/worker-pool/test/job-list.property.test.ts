@@ -57,6 +57,67 @@ describe('JobList', () => {
     );
   });
 
+  it('keeps two lists apart as the pool uses them: moves from one to the other, and removals of jobs that left or sit in the other list', async () => {
+    type MoveOp =
+      | { readonly kind: 'push'; readonly cancellable: boolean; readonly count: number }
+      | { readonly kind: 'move' }
+      | { readonly kind: 'shift'; readonly list: 0 | 1 }
+      | { readonly kind: 'remove'; readonly pick: number; readonly list: 0 | 1 };
+    const moveOp: fc.Arbitrary<MoveOp> = fc.oneof(
+      // Bursts, so that the rings grow while their contents wrap around.
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('push' as const), cancellable: fc.boolean(), count: fc.integer({ min: 1, max: 40 }) }) },
+      { weight: 2, arbitrary: fc.constant({ kind: 'move' } as const) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('shift' as const), list: fc.constantFrom(0 as const, 1 as const) }) },
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat(), list: fc.constantFrom(0 as const, 1 as const) }) },
+    );
+    await assertProperty(
+      fc.property(fc.array(moveOp, { maxLength: 150 }), (ops) => {
+        // As the pool's "blocked" list and its queue: a job leaves the first for the second.
+        const lists = [new JobList(), new JobList()] as const;
+        const models: [Job[], Job[]] = [[], []];
+        // Every job ever pushed, so that removals also hit jobs that left or moved.
+        const every: Job[] = [];
+        for (const step of ops) {
+          if (step.kind === 'push') {
+            for (let i = 0; i < step.count; i++) {
+              const job = step.cancellable ? new ExtJob(noop, 0, new JobCancel()) : new Job(noop);
+              lists[0].push(job);
+              models[0].push(job);
+              every.push(job);
+            }
+          } else if (step.kind === 'move') {
+            const job = lists[0].shift();
+            expect(job).toBe(models[0].shift() ?? null);
+            if (job !== null) {
+              lists[1].push(job);
+              models[1].push(job);
+            }
+          } else if (step.kind === 'shift') {
+            expect(lists[step.list].shift()).toBe(models[step.list].shift() ?? null);
+          } else {
+            const removable = every.filter((job) => job.cancel !== undefined);
+            if (removable.length === 0) continue;
+            const job = removable[step.pick % removable.length] as Job;
+            // A no-op unless the job is queued in that very list.
+            lists[step.list].remove(job);
+            const model = models[step.list];
+            const index = model.indexOf(job);
+            if (index !== -1) model.splice(index, 1);
+          }
+          expect(lists[0].size).toBe(models[0].length);
+          expect(lists[1].size).toBe(models[1].length);
+        }
+        for (const [index, list] of lists.entries()) {
+          const rest: Job[] = [];
+          let job: Job | null;
+          while ((job = list.shift()) !== null) rest.push(job);
+          expect(rest).toEqual(models[index]);
+          expect(list.span).toBe(0);
+        }
+      }),
+    );
+  });
+
   it('drops holes: 1e5 jobs removed from the middle of a 100-job window keep it small and in order', () => {
     const list = new JobList();
     const window: Job[] = [];
